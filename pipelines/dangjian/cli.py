@@ -1,0 +1,180 @@
+"""The ``dangjian`` command line: the pipeline's own modules, without the warehouse.
+
+    dangjian normalize --jsonl            text lines on stdin → JSON lines on stdout
+    dangjian extract --format jsonl F...  decode, clean, normalise files → JSON records
+    dangjian run                          materialize every asset and publish a release
+
+``extract`` processes every good file even when some are bad; the bad ones
+get a message on standard error and the exit status is 1 at the end.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+EXIT_BAD_INPUT = 1
+EXIT_RUN_FAILED = 2
+
+
+def _number_record(m, surface: str, start: int, end: int) -> dict:
+    rec = {
+        "text": surface,
+        "start": start,
+        "end": end,
+        "value": m.value,
+        "kind": m.kind,
+        "unit": m.unit,
+        "qualifier": m.qualifier,
+    }
+    if m.value_min is not None or m.value_max is not None:
+        rec["value_min"] = m.value_min
+        rec["value_max"] = m.value_max
+    if m.note:
+        rec["note"] = m.note
+    return rec
+
+
+def cmd_normalize(args: argparse.Namespace) -> int:
+    from dangjian.text.numbers import find_numbers
+    from dangjian.text.script import normalize
+
+    out = sys.stdout
+    for line in sys.stdin:
+        line = line.rstrip("\n").rstrip("\r")
+        text = normalize(line)  # same length as the line, so offsets hold for both
+        nums = [_number_record(m, line[m.start:m.end], m.start, m.end) for m in find_numbers(text)]
+        out.write(json.dumps({"text": text, "numbers": nums}, ensure_ascii=False) + "\n")
+    return 0
+
+
+def _extract_file(path: Path, display: str) -> list[dict]:
+    from dangjian.document import DocText, number_rows, read_document, sentence_rows
+    from dangjian.sources import sha256_hex
+
+    data = path.read_bytes()
+    row = read_document(data, sha256_hex(data), [display], None)
+    doc = DocText.from_row(row)
+    skip = {"source_text", "clean_text", "text", "offset_map", "source_paths"}
+    records = [{"type": "document", "file": display, **{k: v for k, v in row.items() if k not in skip}}]
+    sentences = sentence_rows(doc)
+    for n in number_rows(doc, sentences):
+        records.append(
+            {
+                "type": "number",
+                "file": display,
+                "text": doc.source_text[n["source_start"]:n["source_end"]],
+                "start": n["source_start"],
+                "end": n["source_end"],
+                "normalized_start": n["start"],
+                "normalized_end": n["end"],
+                **{k: n[k] for k in ("number_id", "doc_id", "sentence_id", "text_simplified", "kind", "is_quantity",
+                                      "value", "value_min", "value_max", "unit", "qualifier", "note")},
+            }
+        )
+    return records
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from dangjian.document import NoTextError
+    from dangjian.text.decode import DecodeError
+
+    failed = 0
+    total = len(args.files)
+    started = last = time.monotonic()
+    for i, name in enumerate(args.files, start=1):
+        path = Path(name)
+        try:
+            if path.is_dir():
+                raise IsADirectoryError("is a folder; pass the files inside it")
+            records = _extract_file(path, name)
+        except (DecodeError, NoTextError) as exc:
+            failed += 1
+            print(f"dangjian: {name}: rejected: {exc.reason}", file=sys.stderr)
+            continue
+        except OSError as exc:
+            failed += 1
+            print(f"dangjian: {name}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+            continue
+        for rec in records:
+            sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        now = time.monotonic()
+        if total > 1 and (now - last >= 2 or i == total) and (args.progress or total >= 50):
+            print(f"dangjian: {i}/{total} files, {i / (now - started):.1f} files/s", file=sys.stderr)
+            last = now
+    if failed:
+        print(f"dangjian: {failed} of {total} files could not be processed", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from dangjian.definitions import defs
+    from dangjian.warehouse import SetupError, resolve_raw_dir, resolve_warehouse_dir
+
+    try:
+        raw_dir = resolve_raw_dir(args.raw_dir)
+        warehouse_dir = resolve_warehouse_dir(args.warehouse_dir)
+    except SetupError as exc:
+        print(f"dangjian: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not any(p.is_file() for p in raw_dir.rglob("*")):
+        print(f"dangjian: the raw folder {raw_dir} has no files. Put articles (.txt or .html) in it and run again.",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    run_config = {"resources": {"warehouse": {"config": {"raw_dir": str(raw_dir), "warehouse_dir": str(warehouse_dir)}}}}
+    started = time.monotonic()
+    result = defs.get_job_def("build_release").execute_in_process(
+        run_config=run_config, instance=instance, raise_on_error=False
+    )
+    if not result.success:
+        print("dangjian: the run failed; the previous release is still the latest. See the log above.", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    meta = {}
+    for event in result.get_asset_materialization_events():
+        mat = event.asset_materialization
+        meta[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
+    rel = meta.get("released/release", {})
+    print(f"\nrelease {rel.get('version')} ({'new' if rel.get('new_release') else 'unchanged'}) "
+          f"in {time.monotonic() - started:.1f}s → {rel.get('path')}")
+    for key, m in sorted(meta.items()):
+        if "dagster/row_count" in m:
+            print(f"  {key:28s} {m['dagster/row_count']:>8} rows")
+    print(f"  published database: {warehouse_dir / 'dangjian.duckdb'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dangjian", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    n = sub.add_parser("normalize", help="normalise text lines from stdin and list their numbers")
+    n.add_argument("--jsonl", action="store_true", required=True, help="one text per input line, one JSON object per output line")
+    n.set_defaults(func=cmd_normalize)
+
+    e = sub.add_parser("extract", help="run the document pipeline on files and print JSON records")
+    e.add_argument("--format", choices=["jsonl"], default="jsonl")
+    e.add_argument("--progress", action="store_true", help="report progress on stderr (automatic from 50 files)")
+    e.add_argument("files", nargs="+", metavar="FILE")
+    e.set_defaults(func=cmd_extract)
+
+    r = sub.add_parser("run", help="materialize every asset over the raw folder and publish a release")
+    r.add_argument("--raw-dir", help="folder of articles (default: $DANGJIAN_RAW_DIR or ./raw)")
+    r.add_argument("--warehouse-dir", help="output folder (default: $DANGJIAN_WAREHOUSE_DIR or ./warehouse)")
+    r.set_defaults(func=cmd_run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""From one source file's bytes to the rows of the published tables.
+
+Plain functions, no Dagster: the assets and the ``dangjian`` command line both
+call them. Each returns plain dicts keyed by the column names in
+``dangjian.schema``.
+
+The chain for one file: decode the bytes → clean (drop HTML and junk, keep an
+offset map) → normalise (Simplified script, half-width digits; length kept)
+→ metadata, segments and numbers on the normalised text. Offsets into the
+normalised text equal offsets into the cleaned text, and the offset map takes
+them back to the decoded source.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from dangjian.sources import SourceEntry
+from dangjian.text import numbers as numbers_mod
+from dangjian.text import segment
+from dangjian.text.clean import OffsetMap, clean
+from dangjian.text.decode import decode_bytes
+from dangjian.text.metadata import extract_metadata
+from dangjian.text.script import detect_script, normalize
+
+QUANTITY_KINDS = frozenset({"number", "percent", "fraction"})
+
+
+def stable_id(*parts: object) -> str:
+    """A 16-hex-digit id from the parts' text: the same input, the same id."""
+    h = hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8"))
+    return h.hexdigest()[:16]
+
+
+def doc_id_for(sha256: str) -> str:
+    return sha256[:16]
+
+
+@dataclass(frozen=True)
+class DocText:
+    """What the extractors need of a document."""
+
+    doc_id: str
+    source_path: str
+    sha256: str
+    source_text: str
+    clean_text: str
+    text: str
+    offsets: OffsetMap
+
+    @classmethod
+    def from_row(cls, row: dict) -> DocText:
+        return cls(
+            doc_id=row["doc_id"],
+            source_path=row["source_path"],
+            sha256=row["sha256"],
+            source_text=row["source_text"],
+            clean_text=row["clean_text"],
+            text=row["text"],
+            offsets=OffsetMap.from_json(row["offset_map"]),
+        )
+
+    def provenance(self, start: int, end: int) -> dict:
+        source_start, source_end = self.offsets.to_source(start, end)
+        return {
+            "start": start,
+            "end": end,
+            "source_start": source_start,
+            "source_end": source_end,
+            "source_path": self.source_path,
+            "source_sha256": self.sha256,
+        }
+
+
+def _field(f) -> str | None:
+    return None if f is None else f.value
+
+
+def read_document(data: bytes, sha256: str, paths: list[str], manifest: SourceEntry | None) -> dict:
+    """Decode, clean and normalise one file; return its ``documents`` row.
+
+    Raises ``DecodeError`` (with a ``reason``) when the bytes are not text,
+    and ``NoTextError`` when nothing of an article is left after cleaning.
+    """
+    decoded = decode_bytes(data)
+    cleaned = clean(decoded.text)
+    if not cleaned.text.strip():
+        raise NoTextError("no article text left after removing markup and page furniture")
+    text = normalize(cleaned.text)
+    meta = extract_metadata(text)
+
+    extracted = {
+        "title": _field(meta.title),
+        "publisher": _field(meta.publisher),
+        "published": _field(meta.published),
+        "rights": _field(meta.rights_statement),
+        "url": None,
+        "language": "zh",
+    }
+    origin = {k: "text" for k, v in extracted.items() if v is not None}
+    if manifest is not None:
+        for key in ("title", "publisher", "published", "url", "language", "rights"):
+            value = getattr(manifest, key)
+            if value is not None:
+                # The manifest is written in the source's own script; the
+                # dataset's metadata columns are Simplified like its text.
+                extracted[key] = normalize(value)
+                origin[key] = "manifest"
+
+    authors = [
+        {"name": a.value, "role": role, "start": a.start, "end": a.end}
+        for a, role in zip(meta.authors, meta.author_roles)
+    ]
+    return {
+        "doc_id": doc_id_for(sha256),
+        "source_path": paths[0],
+        "source_paths": list(paths),
+        "sha256": sha256,
+        "size_bytes": len(data),
+        "encoding": decoded.encoding,
+        "is_html": cleaned.is_html,
+        "script": detect_script(cleaned.text),
+        **extracted,
+        "redistribute_text": bool(manifest and manifest.redistribute_text),
+        "original_title": _field(meta.original_title),
+        "authors": authors,
+        "metadata_origin": json.dumps(origin, ensure_ascii=False, sort_keys=True),
+        "source_text": decoded.text,
+        "clean_text": cleaned.text,
+        "text": text,
+        "offset_map": cleaned.offsets.to_json(),
+        "source_chars": len(decoded.text),
+        "chars": len(text),
+    }
+
+
+class NoTextError(ValueError):
+    @property
+    def reason(self) -> str:
+        return str(self)
+
+
+def paragraph_rows(doc: DocText) -> list[dict]:
+    return [
+        {
+            "paragraph_id": stable_id(doc.doc_id, "p", p.start, p.end),
+            "doc_id": doc.doc_id,
+            "paragraph_index": i,
+            **doc.provenance(p.start, p.end),
+            "text": p.text,
+        }
+        for i, p in enumerate(segment.paragraphs(doc.text))
+    ]
+
+
+def sentence_rows(doc: DocText) -> list[dict]:
+    return [
+        {
+            "sentence_id": stable_id(doc.doc_id, "s", s.start, s.end),
+            "doc_id": doc.doc_id,
+            "paragraph_index": p_index,
+            "sentence_index": i,
+            **doc.provenance(s.start, s.end),
+            "text": s.text,
+        }
+        for i, (p_index, s) in enumerate(segment.sentences(doc.text))
+    ]
+
+
+def _sentence_at(sentences: list[dict], start: int) -> str | None:
+    """The id of the sentence containing offset ``start`` (sentences sorted)."""
+    lo, hi = 0, len(sentences)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if sentences[mid]["end"] <= start:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < len(sentences) and sentences[lo]["start"] <= start:
+        return sentences[lo]["sentence_id"]
+    return None
+
+
+def number_rows(doc: DocText, sentences: list[dict]) -> list[dict]:
+    rows = []
+    for m in numbers_mod.find_numbers(doc.text):
+        rows.append(
+            {
+                "number_id": stable_id(doc.doc_id, "n", m.start, m.end, m.kind),
+                "doc_id": doc.doc_id,
+                "sentence_id": _sentence_at(sentences, m.start),
+                **doc.provenance(m.start, m.end),
+                "text": doc.clean_text[m.start:m.end],
+                "text_simplified": m.text,
+                "kind": m.kind,
+                "is_quantity": m.kind in QUANTITY_KINDS,
+                "value": m.value,
+                "value_min": m.value_min,
+                "value_max": m.value_max,
+                "unit": m.unit,
+                "qualifier": m.qualifier,
+                "note": m.note,
+            }
+        )
+    return rows

@@ -1,0 +1,235 @@
+"""Publishing a release: Parquet files, a ``latest`` pointer, a read-only database.
+
+A release is a folder ``releases/<version>/`` that is never changed once it
+has its name. It is written under a hidden staging name and renamed into
+place in one step, so a crash leaves either no new release or a whole one.
+Then the ``latest`` symlink is swapped atomically, and the published DuckDB
+database is rebuilt beside it under a temporary name and renamed over the old
+one. A user who has the old database open keeps reading the old release; the
+next open sees the new one. Neither ever sees a mix.
+
+Versions are ``<UTC date>-<content hash>``, e.g. ``2026-11-22-3f9a1c2e``:
+the hash covers the Parquet files, so publishing the same data twice gives no
+new version.
+
+Rights: for sources whose manifest row does not allow republishing the full
+text (``redistribute_text`` false), releases carry the rows with offsets and
+the short extracted values, but not the document, paragraph or sentence text.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from dangjian import __version__
+from dangjian.schema import DOCUMENTS, PARAGRAPHS, SENTENCES, TABLES, Table
+from dangjian.warehouse import PUBLISHED_DB, read_table
+
+RELEASES = "releases"
+LATEST = "latest"
+STAGING_PREFIX = ".staging-"
+RELEASE_JSON = "release.json"
+
+# Rows per Parquet row group: small enough that a reader filtering on the key
+# skips most of a file, large enough to compress well. Documents are big rows.
+ROW_GROUP_ROWS = {DOCUMENTS.name: 256}
+DEFAULT_ROW_GROUP_ROWS = 65_536
+
+# Columns that hold an article's running text, withheld where rights forbid it.
+TEXT_COLUMNS = {
+    DOCUMENTS.name: ("source_text", "clean_text", "text"),
+    PARAGRAPHS.name: ("text",),
+    SENTENCES.name: ("text",),
+}
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    version: str
+    path: Path
+    created: bool  # False when identical content was already released
+    rows: dict[str, int]
+    content_hash: str
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _withhold_text(name: str, data: pa.Table, restricted_docs: pa.Array) -> pa.Table:
+    columns = TEXT_COLUMNS.get(name)
+    if not columns or len(restricted_docs) == 0:
+        return data
+    mask = pc.is_in(data["doc_id"], value_set=restricted_docs)
+    for col in columns:
+        i = data.schema.get_field_index(col)
+        nulls = pa.nulls(data.num_rows, type=data.schema.field(col).type)
+        data = data.set_column(i, data.schema.field(col), pc.if_else(mask, nulls, data[col]))
+    return data
+
+
+def export_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
+    """The working tables as they are published: typed, sorted by key, and
+    with text withheld where the source's rights require it."""
+    restricted = con.sql(
+        'SELECT doc_id FROM "documents"."documents" WHERE NOT redistribute_text'
+    ).to_arrow_table()["doc_id"].combine_chunks()
+    out = {}
+    for table in TABLES:
+        data = read_table(con, table).cast(table.arrow_schema)
+        out[table.name] = _withhold_text(table.name, data, restricted)
+    return out
+
+
+def write_parquet(table: Table, data: pa.Table, path: Path) -> None:
+    pq.write_table(
+        data.cast(table.arrow_schema),
+        path,
+        compression="zstd",
+        row_group_size=ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS),
+        write_statistics=True,
+    )
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def list_releases(warehouse_dir: Path) -> list[dict]:
+    """Every complete release (staging folders are not releases), oldest first."""
+    root = warehouse_dir / RELEASES
+    found = []
+    for child in sorted(root.iterdir()) if root.exists() else []:
+        meta = child / RELEASE_JSON
+        if child.name.startswith(".") or child.is_symlink() or not meta.exists():
+            continue
+        found.append(json.loads(meta.read_text(encoding="utf-8")))
+    return found
+
+
+def latest_version(warehouse_dir: Path) -> str | None:
+    link = warehouse_dir / RELEASES / LATEST
+    return os.readlink(link) if link.is_symlink() else None
+
+
+def _clear_staging(root: Path) -> None:
+    """Remove what a killed run left half-written."""
+    for child in root.iterdir():
+        if child.name.startswith(STAGING_PREFIX) and child.is_dir():
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def _point_latest(root: Path, version: str) -> None:
+    tmp = root / f".latest-{uuid.uuid4().hex}"
+    os.symlink(version, tmp)
+    os.replace(tmp, root / LATEST)
+    pointer = root / f".LATEST-{uuid.uuid4().hex}"
+    pointer.write_text(version + "\n", encoding="utf-8")
+    os.replace(pointer, root / "LATEST")  # for static hosts that drop symlinks
+    _fsync_dir(root)
+
+
+def publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, today: dt.date | None = None) -> ReleaseInfo:
+    """Write the working tables as a release and make it ``latest``."""
+    root = warehouse_dir / RELEASES
+    root.mkdir(parents=True, exist_ok=True)
+    _clear_staging(root)
+    staging = root / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
+    staging.mkdir()
+
+    tables = export_tables(con)
+    files = {}
+    for table in TABLES:
+        path = staging / f"{table.name}.parquet"
+        write_parquet(table, tables[table.name], path)
+        files[table.name] = {"file": path.name, "rows": tables[table.name].num_rows,
+                             "bytes": path.stat().st_size, "sha256": _sha256_file(path)}
+    content_hash = hashlib.sha256(
+        "".join(f"{f['file']}\t{f['sha256']}\n" for f in files.values()).encode()
+    ).hexdigest()
+    rows = {name: f["rows"] for name, f in files.items()}
+
+    for existing in list_releases(warehouse_dir):
+        if existing["content_hash"] == content_hash:
+            shutil.rmtree(staging)
+            version = existing["version"]
+            if latest_version(warehouse_dir) != version:
+                _point_latest(root, version)
+            if latest_version(warehouse_dir) == version and not (warehouse_dir / PUBLISHED_DB).exists():
+                build_published_db(warehouse_dir, root / version)
+            return ReleaseInfo(version, root / version, False, rows, content_hash)
+
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    version = f"{today.isoformat()}-{content_hash[:8]}"
+    meta = {
+        "version": version,
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "content_hash": content_hash,
+        "pipeline": {"name": "dangjian", "version": __version__},
+        "tables": files,
+    }
+    (staging / RELEASE_JSON).write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    sums = "".join(f"{f['sha256']}  {f['file']}\n" for f in files.values())
+    (staging / "SHA256SUMS").write_text(sums, encoding="utf-8")
+    for child in staging.iterdir():
+        with child.open("rb") as f:
+            os.fsync(f.fileno())
+    _fsync_dir(staging)
+    os.rename(staging, root / version)  # the release appears whole, or not at all
+    _fsync_dir(root)
+    _point_latest(root, version)
+    build_published_db(warehouse_dir, root / version)
+    return ReleaseInfo(version, root / version, True, rows, content_hash)
+
+
+def _sql_string(text: str) -> str:
+    """A SQL string literal for our own descriptions in COMMENT statements,
+    which take no bound parameters."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def build_published_db(warehouse_dir: Path, release_dir: Path) -> Path:
+    """Copy a release into a standalone read-only database and swap it in.
+
+    The database holds copies, not views on the Parquet files, so it keeps
+    working if the warehouse folder moves or is downloaded on its own.
+    """
+    target = warehouse_dir / PUBLISHED_DB
+    tmp = warehouse_dir / f".{PUBLISHED_DB}.{uuid.uuid4().hex}.tmp"
+    meta = json.loads((release_dir / RELEASE_JSON).read_text(encoding="utf-8"))
+    con = duckdb.connect(str(tmp))
+    try:
+        for table in TABLES:
+            con.execute(
+                f'CREATE TABLE "{table.name}" AS SELECT * FROM read_parquet(?)',
+                [str(release_dir / f"{table.name}.parquet")],
+            )
+            con.execute(f'COMMENT ON TABLE "{table.name}" IS {_sql_string(table.en + " / " + table.zh)}')
+            for c in table.columns:
+                con.execute(f'COMMENT ON COLUMN "{table.name}"."{c.name}" IS {_sql_string(c.en + " / " + c.zh)}')
+        con.execute("CREATE TABLE release (version VARCHAR, created_at VARCHAR, content_hash VARCHAR)")
+        con.execute("INSERT INTO release VALUES (?, ?, ?)", [meta["version"], meta["created_at"], meta["content_hash"]])
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    os.replace(tmp, target)
+    return target

@@ -1,0 +1,201 @@
+"""The published tables: columns, types and bilingual descriptions.
+
+This is the one place the data dictionary is written. The Arrow schemas built
+here type the DuckDB tables the assets write, carry the descriptions into the
+Parquet files' metadata, and feed the dictionary in the release and README.
+
+Offsets everywhere are Python string offsets (Unicode code points), end
+exclusive. ``start``/``end`` index the normalised text (``documents.text``,
+Simplified and width-folded, which has the same length as the cleaned text),
+``source_start``/``source_end`` the decoded source file (``documents.source_text``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: pa.DataType
+    en: str
+    zh: str
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    stage: str  # first part of the asset key, DuckDB schema of the working database
+    key: str
+    en: str
+    zh: str
+    columns: tuple[Column, ...]
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        fields = [
+            pa.field(
+                c.name,
+                c.type,
+                nullable=c.nullable,
+                metadata={"description": c.en, "description_zh": c.zh},
+            )
+            for c in self.columns
+        ]
+        return pa.schema(fields, metadata={"table": self.name, "description": self.en, "description_zh": self.zh})
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.stage}.{self.name}"
+
+
+def _provenance(start_en: str = "normalised text") -> tuple[Column, ...]:
+    return (
+        Column("start", pa.int64(), f"Start offset in the {start_en} (code points).", "在规范化文本中的起始位置(码点)。", False),
+        Column("end", pa.int64(), "End offset, exclusive.", "结束位置(不含)。", False),
+        Column("source_start", pa.int64(), "Start offset in the decoded source file.", "在解码后源文件中的起始位置。", False),
+        Column("source_end", pa.int64(), "End offset in the decoded source file, exclusive.", "在解码后源文件中的结束位置(不含)。", False),
+        Column("source_path", pa.string(), "Path of the source file, relative to the raw folder.", "源文件路径(相对于 raw 目录)。", False),
+        Column("source_sha256", pa.string(), "SHA-256 of the source file's bytes.", "源文件字节的 SHA-256 校验值。", False),
+    )
+
+
+AUTHOR = pa.struct(
+    [
+        pa.field("name", pa.string()),
+        pa.field("role", pa.string()),
+        pa.field("start", pa.int64()),
+        pa.field("end", pa.int64()),
+    ]
+)
+
+SOURCE_FILES = Table(
+    "source_files",
+    "raw",
+    "path",
+    "Every file found under the raw folder, and what became of it. Grain: one row per file path.",
+    "raw 目录下的每个文件及其处理结果。粒度:每个文件路径一行。",
+    (
+        Column("path", pa.string(), "Path relative to the raw folder, with / separators.", "相对于 raw 目录的路径(以 / 分隔)。", False),
+        Column("size_bytes", pa.int64(), "File size in bytes (null when it could not be read).", "文件大小(字节);无法读取时为空。"),
+        Column("sha256", pa.string(), "SHA-256 of the file's bytes (null when it could not be read).", "文件字节的 SHA-256;无法读取时为空。"),
+        Column("status", pa.string(), "document, duplicate (same bytes as another file), manifest (the sources manifest) or rejected.", "document(文档)、duplicate(与另一文件字节相同)、manifest(来源清单)或 rejected(拒收)。", False),
+        Column("doc_id", pa.string(), "The document this file became, if any.", "该文件对应的文档 id(如有)。"),
+        Column("reason", pa.string(), "Why the file was rejected, in words.", "拒收原因。"),
+    ),
+)
+
+DOCUMENTS = Table(
+    "documents",
+    "documents",
+    "doc_id",
+    "One row per distinct source text (files with identical bytes are one document). Decoded, cleaned of HTML, converted to Simplified script and width-folded.",
+    "每个不同的源文本一行(字节相同的文件算一个文档):已解码、去除 HTML、繁转简并统一全半角。",
+    (
+        Column("doc_id", pa.string(), "Document id: first 16 hex digits of the SHA-256 of the source bytes.", "文档 id:源文件字节 SHA-256 的前 16 位十六进制。", False),
+        Column("source_path", pa.string(), "Path of the source file (the first in sort order when several files have the same bytes).", "源文件路径(多个文件字节相同时取排序第一个)。", False),
+        Column("source_paths", pa.list_(pa.string()), "All paths with these bytes.", "字节相同的所有文件路径。", False),
+        Column("sha256", pa.string(), "SHA-256 of the source bytes.", "源文件字节的 SHA-256。", False),
+        Column("size_bytes", pa.int64(), "Source file size in bytes.", "源文件大小(字节)。", False),
+        Column("encoding", pa.string(), "Detected character encoding (utf-8, utf-8-sig, utf-16-le, gb18030, big5, …).", "检测到的字符编码。", False),
+        Column("is_html", pa.bool_(), "Whether the source contained HTML markup that was removed.", "源文件是否含有已去除的 HTML 标记。", False),
+        Column("script", pa.string(), "Script of the source text, ISO 15924: Hant (Traditional), Hans (Simplified), Zyyy (no Han text).", "源文本文字(ISO 15924):Hant 繁体,Hans 简体,Zyyy 无汉字。", False),
+        Column("title", pa.string(), "Title: from the sources manifest, else as stated in the text (Simplified).", "标题:取自来源清单,否则取自正文(简体)。"),
+        Column("publisher", pa.string(), "Publisher or stated source (来源).", "发布者或注明的来源。"),
+        Column("published", pa.string(), "Publication date or date-time, ISO 8601, local time as stated.", "发布日期或时间(ISO 8601,按原文当地时间)。"),
+        Column("url", pa.string(), "URL of the original, where known.", "原文网址(如已知)。"),
+        Column("language", pa.string(), "Language (BCP 47).", "语言(BCP 47)。"),
+        Column("rights", pa.string(), "Rights statement for the source, from the manifest or the text.", "来源的版权声明(取自清单或正文)。"),
+        Column("redistribute_text", pa.bool_(), "Whether the full text may be republished. Releases omit the text of sources where this is false.", "是否允许转载全文;为 false 时发布版本不含全文。", False),
+        Column("original_title", pa.string(), "Original title (原标题) when the text states one.", "原标题(如正文注明)。"),
+        Column("authors", pa.list_(AUTHOR), "Bylines: name, role (作者, 记者, 通讯员, 执笔, 责编, 责任编辑, …) and offsets in the normalised text.", "署名:姓名、角色(作者、记者、通讯员、执笔、责编、责任编辑等)及其在规范化文本中的位置。", False),
+        Column("metadata_origin", pa.string(), "JSON object: for each metadata field, 'manifest' or 'text'.", "JSON:每个元数据字段的来源('manifest' 清单或 'text' 正文)。", False),
+        Column("source_text", pa.string(), "The decoded source file, unchanged (byte-order mark removed).", "解码后的源文件原文(去除 BOM,其余不变)。"),
+        Column("clean_text", pa.string(), "Article text after HTML and junk removal, in the source script: one paragraph per line.", "去除 HTML 与杂项后的正文(原文字体),每段一行。"),
+        Column("text", pa.string(), "Normalised text: clean_text in Simplified script with half-width digits and Latin letters. Same length as clean_text.", "规范化文本:clean_text 繁转简并统一为半角数字和拉丁字母,长度与 clean_text 相同。"),
+        Column("offset_map", pa.string(), "JSON list of runs [start, source_start, length]: text[start:start+length] came from source_text[source_start:source_start+length].", "JSON 偏移映射 [start, source_start, length]。"),
+        Column("source_chars", pa.int64(), "Length of source_text in code points.", "源文本长度(码点)。", False),
+        Column("chars", pa.int64(), "Length of text in code points.", "规范化文本长度(码点)。", False),
+    ),
+)
+
+REJECTED_FILES = Table(
+    "rejected_files",
+    "documents",
+    "rejection_id",
+    "Files under the raw folder that could not become documents, with the reason. Nothing is dropped silently.",
+    "无法成为文档的 raw 目录文件及原因;不会静默丢弃任何文件。",
+    (
+        Column("rejection_id", pa.string(), "Id: hash of path and content hash.", "id:路径与内容哈希的哈希。", False),
+        Column("path", pa.string(), "Path relative to the raw folder.", "相对于 raw 目录的路径。", False),
+        Column("size_bytes", pa.int64(), "File size in bytes, when readable.", "文件大小(可读时)。"),
+        Column("sha256", pa.string(), "SHA-256 of the bytes, when readable.", "字节 SHA-256(可读时)。"),
+        Column("reason", pa.string(), "Why, in words a person can act on.", "拒收原因(可操作的说明)。", False),
+        Column("error", pa.string(), "Error class: unreadable, empty, binary, undecodable, no_text, symlink, …", "错误类别。", False),
+    ),
+)
+
+PARAGRAPHS = Table(
+    "paragraphs",
+    "documents",
+    "paragraph_id",
+    "Paragraphs of each document's normalised text. Grain: one row per paragraph.",
+    "各文档规范化文本的段落。粒度:每段一行。",
+    (
+        Column("paragraph_id", pa.string(), "Id: hash of doc_id and offsets.", "id:文档 id 与位置的哈希。", False),
+        Column("doc_id", pa.string(), "Document id.", "文档 id。", False),
+        Column("paragraph_index", pa.int32(), "Position of the paragraph in the document, from 0.", "段落序号(从 0 开始)。", False),
+        *_provenance(),
+        Column("text", pa.string(), "Paragraph text (normalised). Null in releases for sources whose rights do not allow republishing.", "段落文本(规范化);版权不允许转载的来源在发布版本中为空。"),
+    ),
+)
+
+SENTENCES = Table(
+    "sentences",
+    "documents",
+    "sentence_id",
+    "Sentences of each document's normalised text. Grain: one row per sentence.",
+    "各文档规范化文本的句子。粒度:每句一行。",
+    (
+        Column("sentence_id", pa.string(), "Id: hash of doc_id and offsets.", "id:文档 id 与位置的哈希。", False),
+        Column("doc_id", pa.string(), "Document id.", "文档 id。", False),
+        Column("paragraph_index", pa.int32(), "Paragraph the sentence belongs to.", "所属段落序号。", False),
+        Column("sentence_index", pa.int32(), "Position of the sentence in the document, from 0.", "句子在文档中的序号(从 0 开始)。", False),
+        *_provenance(),
+        Column("text", pa.string(), "Sentence text (normalised).", "句子文本(规范化)。"),
+    ),
+)
+
+NUMBERS = Table(
+    "numbers",
+    "extracted",
+    "number_id",
+    "Every numeric expression in the normalised text, typed: quantities (number, percent, fraction) and the numerals that are not quantities (date, time, ordinal, phone, term). Grain: one row per expression.",
+    "规范化文本中的每个数字表达式及其类型:数量(number、percent、fraction)与非数量数字(date 日期、time 时间、ordinal 序数、phone 电话、term 提法中的数字)。粒度:每个表达式一行。",
+    (
+        Column("number_id", pa.string(), "Id: hash of doc_id, offsets and kind.", "id:文档 id、位置与类型的哈希。", False),
+        Column("doc_id", pa.string(), "Document id.", "文档 id。", False),
+        Column("sentence_id", pa.string(), "Sentence containing the expression.", "所在句子 id。"),
+        *_provenance(),
+        Column("text", pa.string(), "Surface form as written in the source script, e.g. 1.1萬人次.", "原文写法(原文字体),如 1.1萬人次。", False),
+        Column("text_simplified", pa.string(), "Surface form in the normalised text.", "规范化文本中的写法。", False),
+        Column("kind", pa.string(), "number, percent, fraction, ordinal, date, time, phone or term.", "类型:number 数量、percent 百分比、fraction 分数、ordinal 序数、date 日期、time 时间、phone 电话、term 提法。", False),
+        Column("is_quantity", pa.bool_(), "True for number, percent and fraction: a claim of how many or how much.", "是否为数量(number、percent、fraction)。", False),
+        Column("value", pa.float64(), "Value with multipliers applied (12亿 → 1200000000); for percent the number of percent; null for ranges and non-numeric kinds.", "数值(已乘以万、亿等倍数);百分比为百分数;区间与非数值类型为空。"),
+        Column("value_min", pa.float64(), "Lower end of a range.", "区间下限。"),
+        Column("value_max", pa.float64(), "Upper end of a range.", "区间上限。"),
+        Column("unit", pa.string(), "Counter or measure after the number, multiplier removed (户, 人次, 元, %).", "数字后的量词或单位(不含倍数),如 户、人次、元、%。"),
+        Column("qualifier", pa.string(), "exact, approx, lower_bound, upper_bound or range.", "限定:exact 精确、approx 约数、lower_bound 下限、upper_bound 上限、range 区间。", False),
+        Column("note", pa.string(), "How a percent was written when not with % (成, 个百分点, 千分之).", "百分比的原始写法(成、个百分点、千分之等)。"),
+    ),
+)
+
+TABLES: tuple[Table, ...] = (SOURCE_FILES, DOCUMENTS, REJECTED_FILES, PARAGRAPHS, SENTENCES, NUMBERS)
+BY_NAME = {t.name: t for t in TABLES}

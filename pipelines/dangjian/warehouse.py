@@ -1,0 +1,109 @@
+"""Where things live, and reading and writing the working DuckDB database.
+
+Locations resolve at call time, never at import: an explicit value (Dagster
+config or a test), else the environment (``DANGJIAN_RAW_DIR``,
+``DANGJIAN_WAREHOUSE_DIR``), else ``raw/`` and ``warehouse/`` under the
+current folder, which is the repository root when run through ``make``.
+
+Layout of the warehouse folder::
+
+    warehouse/
+      work/dangjian_work.duckdb   the working database; only a pipeline run opens it
+      releases/<version>/         immutable releases (Parquet and descriptors)
+      releases/latest             symlink to the newest release
+      dangjian.duckdb             the published read-only database (latest release)
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from dangjian.schema import Table
+
+RAW_ENV = "DANGJIAN_RAW_DIR"
+WAREHOUSE_ENV = "DANGJIAN_WAREHOUSE_DIR"
+WORK_DB = Path("work") / "dangjian_work.duckdb"
+PUBLISHED_DB = "dangjian.duckdb"
+
+
+class SetupError(RuntimeError):
+    """A problem with the environment that the user must fix; the message says how."""
+
+
+def resolve_raw_dir(explicit: str | os.PathLike | None = None) -> Path:
+    value = explicit or os.environ.get(RAW_ENV) or Path.cwd() / "raw"
+    path = Path(value).expanduser().resolve()
+    if not path.is_dir():
+        raise SetupError(
+            f"raw folder {path} does not exist. Put articles in ./raw, or point {RAW_ENV} "
+            f"(or the resource's raw_dir config) at the folder that holds them."
+        )
+    return path
+
+
+def resolve_warehouse_dir(explicit: str | os.PathLike | None = None) -> Path:
+    value = explicit or os.environ.get(WAREHOUSE_ENV) or Path.cwd() / "warehouse"
+    path = Path(value).expanduser().resolve()
+    try:
+        (path / "work").mkdir(parents=True, exist_ok=True)
+        (path / "releases").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SetupError(
+            f"cannot create the warehouse folder {path}: {exc.strerror}. Make it writable, or point "
+            f"{WAREHOUSE_ENV} (or the resource's warehouse_dir config) at a writable folder."
+        ) from exc
+    if not os.access(path, os.W_OK):
+        raise SetupError(f"warehouse folder {path} is not writable. Fix its permissions or set {WAREHOUSE_ENV}.")
+    return path
+
+
+@contextmanager
+def connect(warehouse_dir: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the working database. Only pipeline runs do this; users query the
+    published copy, so a run never blocks them."""
+    con = duckdb.connect(str(warehouse_dir / WORK_DB), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def to_arrow(table: Table, rows: Iterable[dict]) -> pa.Table:
+    """Rows (dicts keyed by column name) → an Arrow table of the table's schema."""
+    schema = table.arrow_schema
+    rows = list(rows)
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def write_table(con: duckdb.DuckDBPyConnection, table: Table, data: pa.Table) -> int:
+    """Replace ``stage.name`` with ``data``, ordered by the table's key.
+
+    Replacing the whole table makes a re-run give the same rows, never
+    duplicates. Names come from ``dangjian.schema``, never from input, so
+    quoting them is safe; values go through Arrow, never into SQL text.
+    """
+    assert data.schema.names == table.column_names, f"{table.name}: columns differ from the schema"
+    con.execute(f'CREATE SCHEMA IF NOT EXISTS "{table.stage}"')
+    con.register("_incoming", data)
+    try:
+        con.execute(
+            f'CREATE OR REPLACE TABLE "{table.stage}"."{table.name}" AS '
+            f'SELECT * FROM _incoming ORDER BY "{table.key}"'
+        )
+    finally:
+        con.unregister("_incoming")
+    return data.num_rows
+
+
+def read_table(con: duckdb.DuckDBPyConnection, table: Table, columns: list[str] | None = None) -> pa.Table:
+    cols = ", ".join(f'"{c}"' for c in (columns or table.column_names))
+    return con.sql(f'SELECT {cols} FROM "{table.stage}"."{table.name}" ORDER BY "{table.key}"').to_arrow_table()
+
+
+def read_rows(con: duckdb.DuckDBPyConnection, table: Table, columns: list[str] | None = None) -> list[dict]:
+    return read_table(con, table, columns).to_pylist()

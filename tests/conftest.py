@@ -1,0 +1,43 @@
+"""Shared fixtures: the seed articles and the peer conformance suites.
+
+The peer suites live outside the repository, in ``../shared/peer`` beside the
+clone (that is where CI puts them). ``DANGJIAN_PEER_DIR`` overrides the place.
+A missing suite is an error, not a skip: a conformance test that silently
+does not run cannot fail.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+RAW = REPO / "raw"
+
+
+def peer_dir() -> Path:
+    return Path(os.environ.get("DANGJIAN_PEER_DIR", REPO.parent / "shared" / "peer"))
+
+
+def load_peer(name: str) -> list[dict]:
+    path = peer_dir() / name
+    if not path.exists():
+        raise FileNotFoundError(
+            f"peer suite {path} is missing: clone next to ../shared or set DANGJIAN_PEER_DIR"
+        )
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def seed_paths() -> list[Path]:
+    paths = sorted(RAW.glob("0*_*.txt"))
+    assert len(paths) == 5, f"expected the five seed articles in {RAW}, found {len(paths)}"
+    return paths
+
+
+@pytest.fixture(scope="session")
+def seed_texts(seed_paths) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in seed_paths}
