@@ -128,7 +128,10 @@ def cmd_run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_BAD_INPUT
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    run_config = {"resources": {"warehouse": {"config": {"raw_dir": str(raw_dir), "warehouse_dir": str(warehouse_dir)}}}}
+    run_config = {
+        "resources": {"warehouse": {"config": {"raw_dir": str(raw_dir), "warehouse_dir": str(warehouse_dir)}}},
+        "loggers": {"console": {"config": {"log_level": args.log_level}}},
+    }
     started = time.monotonic()
     result = defs.get_job_def("build_release").execute_in_process(
         run_config=run_config, instance=instance, raise_on_error=False
@@ -138,7 +141,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_RUN_FAILED
     meta = {}
     for event in result.get_asset_materialization_events():
-        mat = event.asset_materialization
+        mat = event.materialization
         meta[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
     rel = meta.get("released/release", {})
     print(f"\nrelease {rel.get('version')} ({'new' if rel.get('new_release') else 'unchanged'}) "
@@ -167,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="materialize every asset over the raw folder and publish a release")
     r.add_argument("--raw-dir", help="folder of articles (default: $DANGJIAN_RAW_DIR or ./raw)")
     r.add_argument("--warehouse-dir", help="output folder (default: $DANGJIAN_WAREHOUSE_DIR or ./warehouse)")
+    r.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     r.set_defaults(func=cmd_run)
     return p
 

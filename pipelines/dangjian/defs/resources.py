@@ -1,5 +1,4 @@
 """The one resource every asset uses: where the raw folder and the warehouse are."""
-from __future__ import annotations
 
 from pathlib import Path
 

@@ -1,5 +1,4 @@
 """Stage 1–2: raw files → documents (decoded, cleaned, normalised) and their segments."""
-from __future__ import annotations
 
 import dagster as dg
 

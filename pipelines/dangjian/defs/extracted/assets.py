@@ -1,5 +1,4 @@
 """Stage 3: facts extracted from the normalised text."""
-from __future__ import annotations
 
 from collections import defaultdict
 

@@ -1,5 +1,4 @@
 """Stage 4: a release of every published table."""
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,0 +1,199 @@
+"""The asset graph end to end: real Dagster runs into a real DuckDB file in a temp dir."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from conftest import RAW
+
+from dangjian.defs.resources import WarehouseResource
+from dangjian.definitions import assets_and_checks, defs
+from dangjian.release import LATEST, RELEASES, list_releases
+from dangjian.schema import TABLES
+from dangjian.text.script import normalize
+from dangjian.warehouse import PUBLISHED_DB, WORK_DB
+
+SEEDS = sorted(p.name for p in RAW.glob("0*_*.txt"))
+
+
+def materialize(raw_dir: Path, warehouse_dir: Path, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        assets_and_checks(),
+        resources={"warehouse": WarehouseResource(raw_dir=str(raw_dir), warehouse_dir=str(warehouse_dir))},
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=raise_on_error,
+    )
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    """One full run over a copy of raw/ (the seeds and the manifest)."""
+    root = tmp_path_factory.mktemp("run")
+    raw = root / "raw"
+    shutil.copytree(RAW, raw)
+    warehouse = root / "warehouse"
+    result = materialize(raw, warehouse)
+    assert result.success
+    return raw, warehouse, result
+
+
+def published(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(warehouse / PUBLISHED_DB), read_only=True)
+
+
+def test_definitions_load():
+    repo = defs.get_repository_def()
+    keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
+    assert {f"{t.stage}/{t.name}" for t in TABLES} | {"released/release"} <= keys
+    assert repo.get_job("build_release")
+    assert len(repo.asset_checks_defs_by_key) == len(TABLES)
+
+
+def test_every_seed_becomes_a_document(seeded):
+    _, warehouse, _ = seeded
+    with published(warehouse) as con:
+        docs = dict(con.execute("SELECT source_path, script FROM documents").fetchall())
+        assert sorted(docs) == SEEDS
+        assert docs["002_ad230b4f88e2bb90.txt"] == "Hant" and docs["000_b3828745d2df20b3.txt"] == "Hans"
+        status = dict(con.execute("SELECT path, status FROM source_files").fetchall())
+        assert status == {**{s: "document" for s in SEEDS}, "sources.csv": "manifest"}
+        assert con.execute("SELECT count(*) FROM rejected_files").fetchone()[0] == 0
+
+
+def test_row_counts_are_plausible(seeded):
+    _, warehouse, result = seeded
+    with published(warehouse) as con:
+        counts = {t.name: con.execute(f'SELECT count(*) FROM "{t.name}"').fetchone()[0] for t in TABLES}
+        per_doc = con.execute(
+            "SELECT d.source_path, count(DISTINCT p.paragraph_id), count(DISTINCT s.sentence_id) "
+            "FROM documents d JOIN paragraphs p USING (doc_id) JOIN sentences s USING (doc_id) GROUP BY 1"
+        ).fetchall()
+    assert counts["documents"] == 5
+    assert counts["numbers"] > 100
+    for path, n_par, n_sent in per_doc:
+        assert 5 <= n_par <= n_sent, path
+    # The release's row counts are the ones the assets reported.
+    mats = {e.asset_key.to_user_string(): e for e in result.get_asset_materialization_events()}
+    for t in TABLES:
+        reported = mats[f"{t.stage}/{t.name}"].materialization.metadata["dagster/row_count"].value
+        assert reported == counts[t.name], t.name
+
+
+def test_manifest_overrides_and_text_metadata(seeded):
+    _, warehouse, _ = seeded
+    with published(warehouse) as con:
+        rows = {r[0]: r[1:] for r in con.execute(
+            "SELECT source_path, title, publisher, published, metadata_origin FROM documents").fetchall()}
+    title, publisher, date, origin = rows["001_fb00645a8e6ebd2d.txt"]
+    assert (title, publisher, date) == ("让党建成为高质量发展的强引擎", "江海先锋", "2021-07-05")
+    assert json.loads(origin)["publisher"] == "manifest"
+    title, publisher, date, _ = rows["004_2cf8f4e56bd97bdb.txt"]
+    assert publisher == "人民网-中国共产党新闻网" and date == "2017-08-10T08:46"
+    assert title == "苏州吴江区:以“融入式党建”夯实基层工作,成效明显"  # Simplified, though the manifest is Traditional
+
+
+def test_spans_map_back_to_the_source(seeded):
+    """Every sentence and number: the normalised span is the source span, converted."""
+    _, warehouse, _ = seeded
+    with duckdb.connect(str(warehouse / WORK_DB), read_only=True) as con:
+        docs = dict(con.execute('SELECT doc_id, source_text FROM "documents"."documents"').fetchall())
+        texts = dict(con.execute('SELECT doc_id, text FROM "documents"."documents"').fetchall())
+        checked = 0
+        for table in ('"documents"."sentences"', '"extracted"."numbers"'):
+            for doc_id, start, end, s_start, s_end in con.execute(
+                f'SELECT doc_id, start, "end", source_start, source_end FROM {table}'
+            ).fetchall():
+                assert normalize(docs[doc_id][s_start:s_end]) == texts[doc_id][start:end]
+                checked += 1
+    assert checked > 500
+
+
+def test_release_layout_and_parquet_round_trip(seeded):
+    _, warehouse, _ = seeded
+    root = warehouse / RELEASES
+    latest = root / LATEST
+    assert latest.is_symlink()
+    version = latest.resolve().name
+    meta = json.loads((latest / "release.json").read_text())
+    assert meta["version"] == version
+    with published(warehouse) as con:
+        for t in TABLES:
+            data = pq.read_table(latest / f"{t.name}.parquet")
+            assert data.schema.names == t.column_names
+            assert data.num_rows == meta["tables"][t.name]["rows"]
+            field = data.schema.field(t.column_names[0])
+            assert field.metadata[b"description"].decode() == t.columns[0].en
+            assert pq.ParquetFile(latest / f"{t.name}.parquet").metadata.row_group(0).column(0).compression == "ZSTD"
+            # The published database holds exactly the release's rows.
+            assert con.execute(f'SELECT count(*) FROM "{t.name}"').fetchone()[0] == data.num_rows
+        assert con.execute("SELECT version FROM release").fetchone()[0] == version
+    sums = (latest / "SHA256SUMS").read_text().split()
+    assert len(sums) == 2 * len(TABLES)
+
+
+def test_rights_withhold_full_text(seeded):
+    """Every seed's manifest row says redistribute_text=false: no full text in the release."""
+    _, warehouse, _ = seeded
+    with published(warehouse) as con:
+        assert con.execute("SELECT count(*) FROM documents WHERE text IS NOT NULL OR source_text IS NOT NULL").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM sentences WHERE text IS NOT NULL").fetchone()[0] == 0
+        # The extracted values themselves stay.
+        assert con.execute("SELECT count(*) FROM numbers WHERE text IS NOT NULL").fetchone()[0] > 100
+    with duckdb.connect(str(warehouse / WORK_DB), read_only=True) as con:
+        assert con.execute('SELECT count(*) FROM "documents"."documents" WHERE text IS NULL').fetchone()[0] == 0
+
+
+def test_second_run_is_idempotent(seeded, tmp_path):
+    raw, warehouse, _ = seeded
+    before = [r["version"] for r in list_releases(warehouse)]
+    assert materialize(raw, warehouse).success
+    assert [r["version"] for r in list_releases(warehouse)] == before
+
+
+def test_bad_files_are_rejected_and_the_run_goes_on(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(RAW / SEEDS[1], raw / "good.txt")
+    shutil.copy(RAW / SEEDS[1], raw / "copy of good.txt")
+    (raw / "empty.txt").write_bytes(b"")
+    (raw / "picture.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    (raw / "sub").mkdir()
+    (raw / "sub" / "gbk.txt").write_bytes("全区共领办开门实事项目1419个。".encode("gb18030"))
+    warehouse = tmp_path / "warehouse"
+    assert materialize(raw, warehouse).success
+    with published(warehouse) as con:
+        status = dict(con.execute("SELECT path, status FROM source_files").fetchall())
+        rejected = dict(con.execute("SELECT path, reason FROM rejected_files").fetchall())
+        paths = con.execute("SELECT source_paths FROM documents WHERE source_path = 'copy of good.txt'").fetchone()[0]
+    assert status == {"copy of good.txt": "document", "good.txt": "duplicate", "empty.txt": "rejected",
+                      "picture.png": "rejected", "sub/gbk.txt": "document"}
+    assert sorted(paths) == ["copy of good.txt", "good.txt"]
+    assert "empty" in rejected["empty.txt"] and "PNG" in rejected["picture.png"]
+
+
+def test_published_db_readable_while_a_run_holds_the_working_db(seeded):
+    """A separate process opens the published database read-only while this
+    process holds the working database open for writing, as a run does."""
+    _, warehouse, _ = seeded
+    with duckdb.connect(str(warehouse / WORK_DB)) as writer:
+        writer.execute("CREATE OR REPLACE TABLE lock_probe AS SELECT 1 AS x")
+        probe = (
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
+            "print(c.execute('SELECT count(*) FROM documents').fetchone()[0])"
+        )
+        out = subprocess.run([sys.executable, "-c", probe, str(warehouse / PUBLISHED_DB)],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() == "5"
+        # The working database really is locked against other processes.
+        blocked = subprocess.run([sys.executable, "-c", probe.replace("documents", '"documents"."documents"'),
+                                  str(warehouse / WORK_DB)], capture_output=True, text=True, timeout=60)
+        assert blocked.returncode != 0
+        writer.execute("DROP TABLE lock_probe")
