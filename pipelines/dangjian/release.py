@@ -19,11 +19,14 @@ the short extracted values, but not the document, paragraph or sentence text.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,11 +134,29 @@ def latest_version(warehouse_dir: Path) -> str | None:
     return os.readlink(link) if link.is_symlink() else None
 
 
-def _clear_staging(root: Path) -> None:
-    """Remove what a killed run left half-written."""
+def published_version(warehouse_dir: Path) -> str | None:
+    """The release the published database holds, or None if there is none."""
+    path = warehouse_dir / PUBLISHED_DB
+    if not path.exists():
+        return None
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            return con.execute("SELECT version FROM release").fetchone()[0]
+    except duckdb.Error:
+        return None
+
+
+def _clear_leftovers(warehouse_dir: Path) -> None:
+    """Remove what a killed run left half-written: staging folders, pointer
+    and database temporaries. None of them is ever visible as a release."""
+    root = warehouse_dir / RELEASES
     for child in root.iterdir():
-        if child.name.startswith(STAGING_PREFIX) and child.is_dir():
+        if child.name.startswith(STAGING_PREFIX) and child.is_dir() and not child.is_symlink():
             shutil.rmtree(child, ignore_errors=True)
+        elif child.name.startswith((".latest-", ".LATEST-")):
+            child.unlink(missing_ok=True)
+    for child in warehouse_dir.glob(f".{PUBLISHED_DB}.*"):
+        child.unlink(missing_ok=True)
 
 
 def _point_latest(root: Path, version: str) -> None:
@@ -148,11 +169,29 @@ def _point_latest(root: Path, version: str) -> None:
     _fsync_dir(root)
 
 
+@contextmanager
+def _exclusive(warehouse_dir: Path) -> Iterator[None]:
+    """One publisher at a time per warehouse: a second one waits, so it can
+    neither clear the first one's staging folder nor race it to ``latest``."""
+    with open(warehouse_dir / RELEASES / ".publish.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, today: dt.date | None = None) -> ReleaseInfo:
     """Write the working tables as a release and make it ``latest``."""
+    (warehouse_dir / RELEASES).mkdir(parents=True, exist_ok=True)
+    with _exclusive(warehouse_dir):
+        return _publish(con, warehouse_dir, today)
+
+
+def _publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, today: dt.date | None) -> ReleaseInfo:
     root = warehouse_dir / RELEASES
     root.mkdir(parents=True, exist_ok=True)
-    _clear_staging(root)
+    _clear_leftovers(warehouse_dir)
     staging = root / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
     staging.mkdir()
 
@@ -174,7 +213,9 @@ def publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, today: dt.date 
             version = existing["version"]
             if latest_version(warehouse_dir) != version:
                 _point_latest(root, version)
-            if latest_version(warehouse_dir) == version and not (warehouse_dir / PUBLISHED_DB).exists():
+            if published_version(warehouse_dir) != version:
+                # A run killed between the pointer switch and the database swap
+                # left the database one release behind; catch it up.
                 build_published_db(warehouse_dir, root / version)
             return ReleaseInfo(version, root / version, False, rows, content_hash)
 

@@ -1,0 +1,67 @@
+"""Run ``dangjian run`` and SIGKILL this very process at a chosen point.
+
+Used by test_faults.py as a subprocess: ``python fault_runner.py POINT RAW WAREHOUSE``.
+The points wrap real library calls, so the kill lands exactly where a crash
+or an operator's kill -9 could: while a table is written, between Parquet
+files, just before the release folder is renamed into place, before
+``latest`` is switched, and before the published database is swapped in.
+"""
+import os
+import signal
+import sys
+
+POINT, RAW, WAREHOUSE = sys.argv[1:4]
+
+
+def die():
+    sys.stdout.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def install(point: str) -> None:
+    import dangjian.defs.documents.assets as doc_assets
+    import dangjian.release as release
+
+    if point == "while_writing_sentences":
+        real = doc_assets.write_table
+
+        def write_table(con, table, data):
+            if table.name == "sentences":
+                con.execute("BEGIN")
+                con.execute('DELETE FROM "documents"."paragraphs"')  # mid-transaction damage
+                die()
+            return real(con, table, data)
+
+        doc_assets.write_table = write_table
+    elif point == "between_parquet_files":
+        real_parquet, calls = release.write_parquet, []
+
+        def write_parquet(table, data, path):
+            calls.append(table.name)
+            if len(calls) == 3:
+                die()
+            return real_parquet(table, data, path)
+
+        release.write_parquet = write_parquet
+    else:
+        real_rename, real_replace = os.rename, os.replace
+        target = {"before_release_rename": None, "before_latest_switch": "latest",
+                  "before_database_swap": "dangjian.duckdb"}[point]
+
+        def rename(src, dst, *a, **k):
+            if target is None and os.path.basename(str(src)).startswith(".staging-"):
+                die()
+            return real_rename(src, dst, *a, **k)
+
+        def replace(src, dst, *a, **k):
+            if target is not None and os.path.basename(str(dst)) == target:
+                die()
+            return real_replace(src, dst, *a, **k)
+
+        os.rename, os.replace = rename, replace
+
+
+install(POINT)
+from dangjian.cli import main  # noqa: E402  (after the patches, as a user's run would import it)
+
+sys.exit(main(["run", "--raw-dir", RAW, "--warehouse-dir", WAREHOUSE, "--log-level", "WARNING"]))
