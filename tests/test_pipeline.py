@@ -1,6 +1,7 @@
 """The asset graph end to end: real Dagster runs into a real DuckDB file in a temp dir."""
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -134,8 +135,13 @@ def test_release_layout_and_parquet_round_trip(seeded):
             # The published database holds exactly the release's rows.
             assert con.execute(f'SELECT count(*) FROM "{t.name}"').fetchone()[0] == data.num_rows
         assert con.execute("SELECT version FROM release").fetchone()[0] == version
-    sums = (latest / "SHA256SUMS").read_text().split()
-    assert len(sums) == 2 * len(TABLES)
+    # SHA256SUMS covers every other file of the release, and every sum is right.
+    sums = dict(reversed(line.split("  ")) for line in (latest / "SHA256SUMS").read_text().splitlines())
+    assert set(sums) == {p.name for p in latest.iterdir()} - {"SHA256SUMS"}
+    assert {"datapackage.json", "README.md", "CITATION.cff", "CHANGELOG.md"} <= set(sums)
+    for name, digest in sums.items():
+        assert hashlib.sha256((latest / name).read_bytes()).hexdigest() == digest, name
+    assert (root / "index.html").exists()
 
 
 def test_rights_withhold_full_text(seeded):

@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dangjian import __version__
+from dangjian.release_docs import INDEX_HTML, write_index, write_release_docs
 from dangjian.schema import DOCUMENTS, PARAGRAPHS, SENTENCES, TABLES, Table
 from dangjian.warehouse import PUBLISHED_DB, read_table
 
@@ -48,6 +49,15 @@ RELEASE_JSON = "release.json"
 # skips most of a file, large enough to compress well. Documents are big rows.
 ROW_GROUP_ROWS = {DOCUMENTS.name: 256}
 DEFAULT_ROW_GROUP_ROWS = 65_536
+
+# Stated in every dataset card until the work that lifts them lands.
+LIMITATIONS = (
+    "Indicators (subject, year, place of each quantified claim), places with administrative codes, "
+    "organisations and people are not extracted yet; `numbers` types every numeral but does not say what was counted.",
+    "Numbers are recognised by rules tuned on five seed articles and the peer suites; unusual forms may be missed or mistyped.",
+    "Titles, publishers, dates and bylines found in the text are heuristic; the sources manifest overrides them where it has a value.",
+    "Full text is withheld for every source whose rights do not allow republishing, which is all current sources.",
+)
 
 # Columns that hold an article's running text, withheld where rights forbid it.
 TEXT_COLUMNS = {
@@ -153,7 +163,7 @@ def _clear_leftovers(warehouse_dir: Path) -> None:
     for child in root.iterdir():
         if child.name.startswith(STAGING_PREFIX) and child.is_dir() and not child.is_symlink():
             shutil.rmtree(child, ignore_errors=True)
-        elif child.name.startswith((".latest-", ".LATEST-")):
+        elif child.name.startswith((".latest-", ".LATEST-", f".{INDEX_HTML}.")):
             child.unlink(missing_ok=True)
     for child in warehouse_dir.glob(f".{PUBLISHED_DB}.*"):
         child.unlink(missing_ok=True)
@@ -181,14 +191,21 @@ def _exclusive(warehouse_dir: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, today: dt.date | None = None) -> ReleaseInfo:
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    warehouse_dir: Path,
+    today: dt.date | None = None,
+    validation_html: str | None = None,
+) -> ReleaseInfo:
     """Write the working tables as a release and make it ``latest``."""
     (warehouse_dir / RELEASES).mkdir(parents=True, exist_ok=True)
     with _exclusive(warehouse_dir):
-        return _publish(con, warehouse_dir, today)
+        info = _publish(con, warehouse_dir, today, validation_html)
+        write_index(warehouse_dir / RELEASES)
+    return info
 
 
-def _publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, today: dt.date | None) -> ReleaseInfo:
+def _publish(con, warehouse_dir: Path, today: dt.date | None, validation_html: str | None) -> ReleaseInfo:
     root = warehouse_dir / RELEASES
     root.mkdir(parents=True, exist_ok=True)
     _clear_leftovers(warehouse_dir)
@@ -229,7 +246,10 @@ def _publish(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, today: dt.date
         "tables": files,
     }
     (staging / RELEASE_JSON).write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    sums = "".join(f"{f['sha256']}  {f['file']}\n" for f in files.values())
+    previous = latest_version(warehouse_dir)
+    write_release_docs(staging, root / previous if previous else None, [],
+                       validation_html=validation_html, limitations=LIMITATIONS)
+    sums = "".join(f"{_sha256_file(p)}  {p.name}\n" for p in sorted(staging.iterdir()))
     (staging / "SHA256SUMS").write_text(sums, encoding="utf-8")
     for child in staging.iterdir():
         with child.open("rb") as f:
