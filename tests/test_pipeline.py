@@ -54,7 +54,7 @@ def test_definitions_load():
     keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
     assert {f"{t.stage}/{t.name}" for t in TABLES} | {"released/release"} <= keys
     assert repo.get_job("build_release")
-    assert len(repo.asset_checks_defs_by_key) == len(TABLES)
+    assert len(repo.asset_checks_defs_by_key) == 3 * len(TABLES)  # sound + expectations + warnings
 
 
 def test_every_seed_becomes_a_document(seeded):
@@ -203,3 +203,15 @@ def test_published_db_readable_while_a_run_holds_the_working_db(seeded):
                                   str(warehouse / WORK_DB)], capture_output=True, text=True, timeout=60)
         assert blocked.returncode != 0
         writer.execute("DROP TABLE lock_probe")
+
+
+def test_checks_ran_in_the_run(seeded):
+    """The blocking checks and the Great Expectations checks really ran, and passed."""
+    _, _, result = seeded
+    evaluations = {(e.asset_key.to_user_string(), e.check_name): e.passed
+                   for e in result.get_asset_check_evaluations()}
+    for t in TABLES:
+        key = f"{t.stage}/{t.name}"
+        assert evaluations[(key, f"{t.name}_sound")] is True
+        assert evaluations[(key, "expectations")] is True
+    assert len(evaluations) == 3 * len(TABLES)

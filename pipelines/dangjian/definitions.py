@@ -17,10 +17,18 @@ def _modules():
         yield importlib.import_module(info.name)
 
 
+def _module_defs(modules) -> list[dg.Definitions]:
+    return [m.defs for m in modules if isinstance(getattr(m, "defs", None), dg.Definitions)]
+
+
 def assets_and_checks() -> list:
     """Every asset and asset check, without resources bound (for ``dg.materialize``)."""
     modules = list(_modules())
-    return [*dg.load_assets_from_modules(modules), *dg.load_asset_checks_from_modules(modules)]
+    return [
+        *dg.load_assets_from_modules(modules),
+        *dg.load_asset_checks_from_modules(modules),
+        *(c for d in _module_defs(modules) for c in (d.asset_checks or [])),
+    ]
 
 
 def load() -> dg.Definitions:
@@ -32,7 +40,7 @@ def load() -> dg.Definitions:
             # One writer at a time for the working DuckDB file: steps run in one process.
             executor=dg.in_process_executor,
         ),
-        *[m.defs for m in modules if isinstance(getattr(m, "defs", None), dg.Definitions)],
+        *_module_defs(modules),
     )
 
 

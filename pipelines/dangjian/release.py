@@ -144,6 +144,15 @@ def latest_version(warehouse_dir: Path) -> str | None:
     return os.readlink(link) if link.is_symlink() else None
 
 
+def previous_rows(warehouse_dir: Path) -> dict[str, int] | None:
+    """Rows per table in the latest release, for the volume rule; None before the first."""
+    version = latest_version(warehouse_dir)
+    if version is None:
+        return None
+    meta = json.loads((warehouse_dir / RELEASES / version / RELEASE_JSON).read_text(encoding="utf-8"))
+    return {name: info["rows"] for name, info in meta["tables"].items()}
+
+
 def published_version(warehouse_dir: Path) -> str | None:
     """The release the published database holds, or None if there is none."""
     path = warehouse_dir / PUBLISHED_DB

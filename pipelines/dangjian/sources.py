@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,13 @@ def read_raw_file(raw_dir: Path, path: Path) -> RawFile:
     if path.is_symlink():
         return RawFile(rel, None, None, None, "symlink",
                        f"symbolic link to {os.readlink(path)}: links are not followed; copy the file into the raw folder instead")
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return RawFile(rel, None, None, None, "unreadable", f"could not be read: {exc.strerror or exc}")
+    if not stat.S_ISREG(mode):
+        # A FIFO or device would block or never end; only regular files are articles.
+        return RawFile(rel, None, None, None, "not_a_file", "not a regular file (a pipe, socket or device): remove it from the raw folder")
     try:
         data = path.read_bytes()
     except PermissionError:

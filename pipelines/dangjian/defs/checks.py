@@ -9,14 +9,18 @@ before the release step, so a broken table never reaches ``latest``:
   its source (``source_end <= source_chars``);
 - ``documents`` is not empty (a run that ingested nothing is a failed run).
 
-The Great Expectations suites are the deeper layer; these are the guard rails.
+The Great Expectations suites (``expectations/<table>.json``) are the deeper
+layer: one multi-check validates all six tables with one GE context and
+reports, per table, a blocking ``expectations`` check (critical rules) and a
+non-blocking ``expectations_warnings`` check (the rest).
 """
 
 import dagster as dg
 
 from dangjian.defs.resources import WarehouseResource
-from dangjian.schema import DOCUMENTS, TABLES, Table
-from dangjian.warehouse import connect
+from dangjian.schema import BY_NAME, DOCUMENTS, TABLES, Table
+from dangjian.release import previous_rows
+from dangjian.warehouse import connect, read_table
 
 
 def problems(con, table: Table) -> dict[str, int]:
@@ -61,4 +65,54 @@ def _check_for(table: Table) -> dg.AssetChecksDefinition:
     return check
 
 
-defs = dg.Definitions(asset_checks=[_check_for(t) for t in TABLES])
+def _outcome_metadata(outcomes) -> dict:
+    return {
+        "failed": len(outcomes),
+        "details": dg.MetadataValue.md(
+            "\n".join(f"- `{o.expectation}` on `{o.column}`: {o.observed}" for o in outcomes[:20]) or "none"
+        ),
+    }
+
+
+# The other tables each suite's cross-table rules read. All are written in
+# the same step as the checked table or before it, so checking never waits on
+# a later step (a blocking check on documents that read numbers would be a cycle).
+CONTEXT = {
+    "source_files": ("documents", "rejected_files"),
+    "documents": ("source_files", "rejected_files"),
+    "rejected_files": ("source_files", "documents"),
+    "paragraphs": ("documents",),
+    "sentences": ("documents",),
+    "numbers": ("documents", "sentences"),
+}
+
+
+def _expectations_for(table: Table) -> dg.AssetChecksDefinition:
+    key = dg.AssetKey([table.stage, table.name])
+
+    @dg.multi_asset_check(
+        name=f"{table.name}_expectations",
+        specs=[
+            dg.AssetCheckSpec("expectations", asset=key, blocking=True,
+                              description=f"Critical rules of expectations/{table.name}.json (Great Expectations)."),
+            dg.AssetCheckSpec("expectations_warnings", asset=key,
+                              description=f"Non-critical rules of expectations/{table.name}.json: warnings."),
+        ],
+    )
+    def check(warehouse: WarehouseResource):
+        from dangjian.validate import validate_table  # GE takes seconds to import
+
+        warehouse_dir = warehouse.warehouse_path()
+        with connect(warehouse_dir, read_only=True) as con:
+            data = read_table(con, table)
+            context_tables = {name: read_table(con, BY_NAME[name]) for name in CONTEXT[table.name]}
+        r = validate_table(table.name, data, context_tables, (previous_rows(warehouse_dir) or {}).get(table.name))
+        yield dg.AssetCheckResult(asset_key=key, check_name="expectations", passed=not r.failed_critical,
+                                  metadata={"rows": r.rows, "expectations": len(r.outcomes), **_outcome_metadata(r.failed_critical)})
+        yield dg.AssetCheckResult(asset_key=key, check_name="expectations_warnings", passed=not r.failed_warnings,
+                                  severity=dg.AssetCheckSeverity.WARN, metadata=_outcome_metadata(r.failed_warnings))
+
+    return check
+
+
+defs = dg.Definitions(asset_checks=[c for t in TABLES for c in (_check_for(t), _expectations_for(t))])

@@ -3,9 +3,9 @@
 import dagster as dg
 
 from dangjian.defs.resources import WarehouseResource
-from dangjian.release import publish
+from dangjian.release import previous_rows, publish
 from dangjian.schema import TABLES
-from dangjian.warehouse import connect
+from dangjian.warehouse import connect, read_table
 
 
 @dg.asset(
@@ -19,9 +19,19 @@ def release(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> 
     and the read-only ``warehouse/dangjian.duckdb`` point at it.
 
     发布版本:每表一个 Parquet 文件,并更新 latest 与只读数据库。"""
+    from dangjian.validate import report_html, validate_all  # GE takes seconds to import
+
     warehouse_dir = warehouse.warehouse_path()
     with connect(warehouse_dir, read_only=True) as con:
-        info = publish(con, warehouse_dir)
+        # The gate: whatever was or was not checked earlier in this run, no
+        # table with a failed critical expectation is published.
+        results = validate_all({t.name: read_table(con, t) for t in TABLES}, previous_rows(warehouse_dir))
+        failed = {name: r.failed_critical for name, r in results.items() if r.failed_critical}
+        if failed:
+            summary = "; ".join(f"{name}: " + ", ".join(f"{o.expectation}({o.column})" for o in outs[:5])
+                                for name, outs in failed.items())
+            raise dg.Failure(description=f"critical expectations failed, nothing published: {summary}")
+        info = publish(con, warehouse_dir, validation_html=report_html(results, "dangjian validation report"))
     verb = "published" if info.created else "unchanged, still"
     context.log.info(f"{verb} release {info.version} at {info.path}")
     return dg.MaterializeResult(

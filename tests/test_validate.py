@@ -1,0 +1,370 @@
+"""The Great Expectations suites, run for real (no mocks).
+
+A small set of tables written for the tests — ten one-line reports with their
+paragraphs, sentences and numbers — passes every expectation; copies with one
+defect each fail the critical expectation meant to catch it. The last test
+validates the tables the pipeline's own functions make from the seeds in raw/.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from dangjian.schema import BY_NAME, TABLES
+from dangjian.validate import (
+    DERIVED,
+    EXPECTATIONS_ENV,
+    SCHEMA_CHECK,
+    load_suite,
+    read_suite_file,
+    report_html,
+    validate_all,
+    validate_table,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+RAW = REPO / "raw"
+
+# ten documents that differ only in the last character of the title line
+TITLE_MARKS = "甲乙丙丁戊己庚辛壬癸"
+SCRIPT = "<script>alert(1)</script>"
+
+
+def _hex16(*parts: object) -> str:
+    return hashlib.sha256("/".join(map(str, parts)).encode()).hexdigest()[:16]
+
+
+def _provenance(doc: dict, start: int, end: int) -> dict:
+    # source text == text in these documents, so source offsets equal text offsets
+    return {"start": start, "end": end, "source_start": start, "source_end": end,
+            "source_path": doc["source_path"], "source_sha256": doc["sha256"]}
+
+
+def _rows_for(i: int) -> dict[str, list[dict]]:
+    text = f"党建引领发展{TITLE_MARKS[i]}\n全县1.1万人次参加培训。网办化率达90%。"
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    path = f"{i:03d}_report.txt"
+    doc = {
+        "doc_id": sha[:16], "source_path": path, "source_paths": [path], "sha256": sha,
+        "size_bytes": len(text.encode()), "encoding": "utf-8", "is_html": False, "script": "Hans",
+        "title": text.split("\n")[0], "publisher": "江海先锋", "published": "2021-07-05", "url": None,
+        "language": "zh", "rights": None, "redistribute_text": False, "original_title": None, "authors": [],
+        "metadata_origin": json.dumps({"title": "text"}), "source_text": text, "clean_text": text, "text": text,
+        "offset_map": json.dumps([[0, 0, len(text)]]), "source_chars": len(text), "chars": len(text),
+    }
+    doc_id = doc["doc_id"]
+    lines = text.split("\n")
+    p1 = len(lines[0]) + 1
+    first_sentence_end = text.index("。") + 1
+    paragraphs = [(0, len(lines[0])), (p1, len(text))]
+    sentences = [(0, 0, len(lines[0])), (1, p1, first_sentence_end), (1, first_sentence_end, len(text))]
+    sentence_rows = [
+        {"sentence_id": _hex16(doc_id, "s", s, e), "doc_id": doc_id, "paragraph_index": p, "sentence_index": k,
+         **_provenance(doc, s, e), "text": text[s:e]}
+        for k, (p, s, e) in enumerate(sentences)
+    ]
+
+    def number(surface: str, kind: str, value: float, unit: str, sentence: int) -> dict:
+        s = text.index(surface)
+        e = s + len(surface)
+        return {"number_id": _hex16(doc_id, "n", s, e, kind), "doc_id": doc_id,
+                "sentence_id": sentence_rows[sentence]["sentence_id"], **_provenance(doc, s, e),
+                "text": surface, "text_simplified": surface, "kind": kind, "is_quantity": True, "value": value,
+                "value_min": None, "value_max": None, "unit": unit, "qualifier": "exact", "note": None}
+
+    return {
+        "source_files": [{"path": path, "size_bytes": doc["size_bytes"], "sha256": sha, "status": "document",
+                          "doc_id": doc_id, "reason": None}],
+        "documents": [doc],
+        "paragraphs": [
+            {"paragraph_id": _hex16(doc_id, "p", s, e), "doc_id": doc_id, "paragraph_index": k,
+             **_provenance(doc, s, e), "text": text[s:e]}
+            for k, (s, e) in enumerate(paragraphs)
+        ],
+        "sentences": sentence_rows,
+        "numbers": [number("1.1万人次", "number", 11000.0, "人次", 1), number("90%", "percent", 90.0, "%", 2)],
+    }
+
+
+def clean_rows() -> dict[str, list[dict]]:
+    rows: dict[str, list[dict]] = {t.name: [] for t in TABLES}
+    for i in range(len(TITLE_MARKS)):
+        for name, found in _rows_for(i).items():
+            rows[name].extend(found)
+    png = b"\x89PNG\r\n\x1a\n"
+    png_sha = hashlib.sha256(png).hexdigest()
+    reason = "binary file (PNG image), not text"
+    rows["source_files"] += [
+        {"path": "photo.png", "size_bytes": len(png), "sha256": png_sha, "status": "rejected", "doc_id": None, "reason": reason},
+        {"path": "sources.csv", "size_bytes": 120, "sha256": "0" * 64, "status": "manifest", "doc_id": None, "reason": None},
+    ]
+    rows["rejected_files"] = [{"rejection_id": _hex16("photo.png", png_sha), "path": "photo.png", "size_bytes": len(png),
+                               "sha256": png_sha, "reason": reason, "error": "binary"}]
+    return rows
+
+
+def to_tables(rows: dict[str, list[dict]]) -> dict[str, pa.Table]:
+    return {name: pa.Table.from_pylist(found, schema=BY_NAME[name].arrow_schema) for name, found in rows.items()}
+
+
+def names(outcomes) -> set[tuple[str, str | None]]:
+    return {(o.expectation, o.column) for o in outcomes}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ge_import_seconds() -> float | None:
+    """Seconds it took to import Great Expectations, measured before this
+    module's first test (None when another module had already imported it)."""
+    if "great_expectations" in sys.modules:
+        return None
+    started = time.perf_counter()
+    import great_expectations  # noqa: F401
+
+    return time.perf_counter() - started
+
+
+@pytest.fixture(scope="module")
+def clean_results(ge_import_seconds):
+    return validate_all(to_tables(clean_rows()))
+
+
+# --- the suite files ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("table", [t.name for t in TABLES])
+def test_suite_file_is_complete(table):
+    spec = read_suite_file(table)
+    suite = load_suite(table)
+    assert suite.name == table and len(suite.expectations) == len(spec["expectations"])
+    schema_columns = set(BY_NAME[table].column_names)
+    derived = {d.name for d in DERIVED.get(table, ())}
+    for e in spec["expectations"]:
+        kwargs = e["kwargs"]
+        for col in [kwargs.get("column"), kwargs.get("column_A"), kwargs.get("column_B"), *kwargs.get("column_list", [])]:
+            assert col is None or col in schema_columns | derived, f"{table}: unknown column {col!r} in {e}"
+    # every column the data dictionary declares non-nullable has an unconditional critical not-null rule
+    guarded = {
+        e["kwargs"]["column"] for e in spec["expectations"]
+        if e["type"] == "expect_column_values_to_not_be_null" and e["meta"]["critical"]
+        and "row_condition" not in e["kwargs"] and "mostly" not in e["kwargs"]
+    }
+    required = {c.name for c in BY_NAME[table].columns if not c.nullable}
+    assert required <= guarded, f"{table}: no not-null rule for {sorted(required - guarded)}"
+    key = BY_NAME[table].key
+    assert any(e["type"] == "expect_column_values_to_be_unique" and e["kwargs"]["column"] == key
+               for e in spec["expectations"]), f"{table}: key {key} has no uniqueness rule"
+
+
+def test_importing_validate_does_not_import_great_expectations():
+    code = "import sys, dangjian.validate; print('great_expectations' in sys.modules, 'pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_expectations_dir_override(tmp_path, monkeypatch):
+    suite = {"name": "documents", "expectations": [
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1},
+         "meta": {"critical": True, "why": "test"}}]}
+    (tmp_path / "documents.json").write_text(json.dumps(suite), encoding="utf-8")
+    monkeypatch.setenv(EXPECTATIONS_ENV, str(tmp_path))
+    assert len(load_suite("documents").expectations) == 1
+    with pytest.raises(FileNotFoundError, match=EXPECTATIONS_ENV):
+        load_suite("numbers")
+    (tmp_path / "numbers.json").write_text(json.dumps({"name": "numbers", "expectations": [
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {}, "meta": {"critical": "yes"}}]}), encoding="utf-8")
+    with pytest.raises(ValueError, match="meta.critical"):
+        load_suite("numbers")
+
+
+# --- clean and corrupted tables ------------------------------------------------
+
+
+def test_clean_tables_pass(clean_results):
+    assert set(clean_results) == {t.name for t in TABLES}
+    for name, result in clean_results.items():
+        assert result.success, (name, result.failed_critical)
+        assert not result.failed_warnings, (name, result.failed_warnings)
+        assert all(o.success for o in result.outcomes)
+        assert result.outcomes[0].expectation == SCHEMA_CHECK
+    assert clean_results["numbers"].rows == 20
+
+
+def _duplicate_number_id(rows):
+    rows["numbers"].append(copy.deepcopy(rows["numbers"][0]))
+
+
+def _null_paragraph_id(rows):
+    rows["paragraphs"][0]["paragraph_id"] = None
+
+
+def _sentence_past_text(rows):
+    doc = rows["documents"][0]
+    sentence = next(s for s in rows["sentences"] if s["doc_id"] == doc["doc_id"])
+    sentence["end"] = doc["chars"] + 5
+
+
+def _unknown_kind(rows):
+    rows["numbers"][0]["kind"] = "money"
+
+
+def _orphan_paragraph(rows):
+    rows["paragraphs"][0]["doc_id"] = "f" * 16
+
+
+def _percent_250(rows):
+    percent = next(n for n in rows["numbers"] if n["kind"] == "percent")
+    percent["value"] = 250.0
+
+
+@pytest.mark.parametrize(
+    "corrupt, table, expectation, column",
+    [
+        (_duplicate_number_id, "numbers", "expect_column_values_to_be_unique", "number_id"),
+        (_null_paragraph_id, "paragraphs", "expect_column_values_to_not_be_null", "paragraph_id"),
+        (_sentence_past_text, "sentences", "expect_column_pair_values_a_to_be_greater_than_b", "ref_doc_chars, end"),
+        (_unknown_kind, "numbers", "expect_column_values_to_be_in_set", "kind"),
+        (_orphan_paragraph, "paragraphs", "expect_column_values_to_be_in_set", "ref_doc_in_documents"),
+        (_percent_250, "numbers", "expect_column_values_to_be_between", "value"),
+    ],
+    ids=["duplicate_id", "null_key", "offset_past_text", "unknown_kind", "doc_not_in_documents", "percent_250"],
+)
+def test_each_defect_fails_a_critical_expectation(corrupt, table, expectation, column):
+    rows = clean_rows()
+    corrupt(rows)
+    tables = to_tables(rows)
+    result = validate_table(table, tables[table], context_tables=tables)
+    assert not result.success
+    assert (expectation, column) in names(result.failed_critical), names(result.failed_critical)
+    failed = next(o for o in result.failed_critical if (o.expectation, o.column) == (expectation, column))
+    assert failed.observed.get("unexpected_count", 0) >= 1 and failed.why
+
+
+def test_percent_250_is_shown_in_the_observed_sample():
+    rows = clean_rows()
+    _percent_250(rows)
+    tables = to_tables(rows)
+    result = validate_table("numbers", tables["numbers"], context_tables=tables)
+    failed = next(o for o in result.failed_critical if o.column == "value")
+    assert failed.observed["unexpected_sample"] == [250.0]
+    assert failed.kwargs["row_condition"] == 'kind == "percent" and unit == "%"'
+
+
+@pytest.mark.parametrize("kept, passes", [(7, False), (8, True), (9, True)], ids=["drop_30pct", "drop_20pct", "drop_10pct"])
+def test_volume_against_previous_release(kept, passes):
+    tables = to_tables(clean_rows())
+    documents = tables["documents"].slice(0, kept)
+    result = validate_table("documents", documents, context_tables=tables, previous_rows=10)
+    volume = [o for o in result.outcomes if "previous_rows" in o.observed]
+    assert len(volume) == 1
+    assert volume[0].observed == {"observed_value": kept, "previous_rows": 10}
+    assert volume[0].critical and volume[0].success is passes
+    assert result.success is passes
+
+
+def test_no_previous_release_passes_volume(clean_results):
+    volume = next(o for o in clean_results["documents"].outcomes if "previous_rows" in o.observed)
+    assert volume.success and volume.observed["previous_rows"] is None
+
+
+def test_odd_unit_only_warns():
+    rows = clean_rows()
+    for n in rows["numbers"][:2]:
+        n["unit"] = SCRIPT
+    tables = to_tables(rows)
+    results = validate_all(tables)
+    numbers = results["numbers"]
+    assert numbers.success, numbers.failed_critical
+    assert names(numbers.failed_warnings) == {("expect_column_values_to_be_in_set", "unit")}
+    assert numbers.failed_warnings[0].observed["unexpected_sample"] == [SCRIPT, SCRIPT]
+
+    page = report_html(results, "dangjian <validation>")
+    for result in results.values():
+        for o in result.outcomes:
+            assert o.expectation in page
+    assert SCRIPT not in page and "<validation>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script" not in page and "src=" not in page and "href=\"http" not in page
+
+
+def test_rules_without_their_table_are_not_evaluated():
+    tables = to_tables(clean_rows())
+    result = validate_table("numbers", tables["numbers"])  # no documents, no sentences
+    assert not result.success
+    skipped = [o for o in result.outcomes if "not_evaluated" in o.observed]
+    assert skipped and all(not o.success for o in skipped)
+    assert ("expect_column_values_to_be_in_set", "ref_doc_in_documents") in names(skipped)
+
+
+def test_schema_mismatch_fails():
+    tables = to_tables(clean_rows())
+    broken = tables["rejected_files"].drop_columns(["error"])
+    result = validate_table("rejected_files", broken, context_tables=tables)
+    schema = result.outcomes[0]
+    assert schema.expectation == SCHEMA_CHECK and not schema.success
+    assert schema.observed["missing_columns"] == ["error"]
+
+
+# --- the seeds ---------------------------------------------------------------------
+
+
+def seed_tables(raw: Path = RAW) -> dict[str, pa.Table]:
+    """The six tables as the pipeline's own functions make them from a raw folder."""
+    from dangjian.document import DocText, number_rows, paragraph_rows, sentence_rows
+    from dangjian.ingest import ingest_folder
+    from dangjian.warehouse import to_arrow
+
+    ingested = ingest_folder(raw)
+    rows = {"source_files": ingested.source_files, "documents": ingested.documents,
+            "rejected_files": ingested.rejected_files, "paragraphs": [], "sentences": [], "numbers": []}
+    for document in ingested.documents:
+        doc = DocText.from_row(document)
+        sentences = sentence_rows(doc)
+        rows["paragraphs"] += paragraph_rows(doc)
+        rows["sentences"] += sentences
+        rows["numbers"] += number_rows(doc, sentences)
+    return {name: to_arrow(BY_NAME[name], found) for name, found in rows.items()}
+
+
+def test_seed_tables_pass_every_critical_expectation(ge_import_seconds, capsys):
+    tables = seed_tables()
+    started = time.perf_counter()
+    results = validate_all(tables, previous_rows={name: t.num_rows for name, t in tables.items()})
+    elapsed = time.perf_counter() - started
+    with capsys.disabled():
+        counts = ", ".join(f"{n} {r.rows}" for n, r in results.items())
+        imported = "already imported" if ge_import_seconds is None else f"{ge_import_seconds:.2f}s"
+        print(f"\nvalidate_all on the seed tables ({counts}): {elapsed:.2f}s; "
+              f"importing Great Expectations: {imported}")
+    problems = {
+        name: [(o.expectation, o.column, o.observed) for o in r.failed_critical]
+        for name, r in results.items() if not r.success
+    }
+    assert not problems, problems
+    assert results["documents"].rows == 5
+
+
+def test_rejections_and_duplicates_pass(tmp_path):
+    """A raw folder with a duplicate and files of every kind that is refused:
+    the rejected_files and source_files rules hold on what ingest makes of it."""
+    seed = sorted(RAW.glob("0*_*.txt"))[0]
+    (tmp_path / "a.txt").write_bytes(seed.read_bytes())
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "copy.txt").write_bytes(seed.read_bytes())
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    (tmp_path / "markup.html").write_text("<html><body><script>var a = 1;</script></body></html>", encoding="utf-8")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "a.txt")
+    tables = seed_tables(tmp_path)
+    statuses = sorted(tables["source_files"]["status"].to_pylist())
+    assert statuses.count("rejected") >= 4 and "duplicate" in statuses
+    results = validate_all(tables)
+    problems = {n: [(o.expectation, o.column, o.observed) for o in r.failed_critical] for n, r in results.items() if not r.success}
+    assert not problems, problems
