@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: run test ui lock clean
+.PHONY: run test ui fuzz lock clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: $(BIN)/.installed | $(DAGSTER_HOME)
 ## test: the whole test suite
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
+
+## fuzz: the property-based tests with many more examples (HYPOTHESIS_PROFILE=fuzz)
+fuzz: $(BIN)/.installed
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -m fuzz -p no:cacheprovider --hypothesis-show-statistics
 
 ## ui: the Dagster UI on the same definitions (http://127.0.0.1:3000)
 ui: $(BIN)/.installed | $(DAGSTER_HOME)

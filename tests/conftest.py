@@ -12,6 +12,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests: a bounded run in `make test` and CI, a long one with `make fuzz`.
+settings.register_profile("ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("fuzz", max_examples=20_000, deadline=None, suppress_health_check=list(HealthCheck))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "raw"
@@ -41,3 +47,10 @@ def seed_paths() -> list[Path]:
 @pytest.fixture(scope="session")
 def seed_texts(seed_paths) -> dict[str, str]:
     return {p.name: p.read_text(encoding="utf-8") for p in seed_paths}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every hypothesis test `fuzz`, so `make fuzz` can select exactly them."""
+    for item in items:
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.fuzz)
