@@ -56,3 +56,21 @@ def test_extract_missing_file_is_reported_after_the_good_ones(tmp_path):
     assert out.returncode == 1
     assert "nope.txt" in out.stderr
     assert '"type": "document"' in out.stdout
+
+
+def test_run_explains_a_missing_or_empty_raw_folder(tmp_path):
+    out = run(["run", "--raw-dir", str(tmp_path / "nowhere"), "--warehouse-dir", str(tmp_path / "wh")])
+    assert out.returncode == 1
+    assert "does not exist" in out.stderr and "DANGJIAN_RAW_DIR" in out.stderr
+    (tmp_path / "empty").mkdir()
+    out = run(["run", "--raw-dir", str(tmp_path / "empty"), "--warehouse-dir", str(tmp_path / "wh")])
+    assert out.returncode == 1
+    assert "has no files" in out.stderr and "Put articles" in out.stderr
+
+
+def test_run_explains_an_unwritable_warehouse(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the warehouse folder should be")
+    out = run(["run", "--raw-dir", str(RAW), "--warehouse-dir", str(blocker / "wh")])
+    assert out.returncode == 1
+    assert "cannot create the warehouse folder" in out.stderr and "DANGJIAN_WAREHOUSE_DIR" in out.stderr

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -215,3 +216,39 @@ def test_checks_ran_in_the_run(seeded):
         assert evaluations[(key, f"{t.name}_sound")] is True
         assert evaluations[(key, "expectations")] is True
     assert len(evaluations) == 3 * len(TABLES)
+
+
+def test_a_changed_folder_gives_a_new_version_and_an_exact_changelog(tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    held_back = raw / "003_6fc1dc587f997423.txt"
+    data = held_back.read_bytes()
+    held_back.unlink()
+    warehouse = tmp_path / "warehouse"
+    assert materialize(raw, warehouse).success
+    first = list_releases(warehouse)[-1]
+    held_back.write_bytes(data)
+    assert materialize(raw, warehouse).success
+    second = list_releases(warehouse)[-1]
+    assert second["version"] != first["version"]
+    changelog = (warehouse / RELEASES / second["version"] / "CHANGELOG.md").read_text()
+    assert f"previous release, {first['version']}" in changelog
+    assert "| documents | `doc_id` | 5 | 1 | 0 | 0 |" in changelog
+    assert "| rejected_files | `rejection_id` | 0 | 0 | 0 | 0 |" in changelog
+    added_numbers = second["tables"]["numbers"]["rows"] - first["tables"]["numbers"]["rows"]
+    assert f"| numbers | `number_id` | {second['tables']['numbers']['rows']} | {added_numbers} | 0 | 0 |" in changelog
+    assert "`003_6fc1dc587f997423.txt`" in changelog.split("## Documents added (1)")[1]
+
+
+def test_datapackage_of_a_real_release_validates(seeded):
+    frictionless = pytest.importorskip("frictionless") if not os.environ.get("CI") else __import__("frictionless")
+    _, warehouse, _ = seeded
+    latest = warehouse / RELEASES / LATEST
+    descriptor = json.loads((latest / "datapackage.json").read_text())
+    report = frictionless.Package.validate_descriptor(descriptor)
+    assert report.valid, report
+    for resource in descriptor["resources"]:
+        data = (latest / resource["path"]).read_bytes()
+        assert resource["bytes"] == len(data)
+        assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+    assert {r["name"] for r in descriptor["resources"]} == {t.name for t in TABLES}
