@@ -457,3 +457,10 @@ def test_property_parsers_raise_only_value_error(text):
         except ValueError:
             continue
         assert math.isfinite(v)
+
+
+def test_rates_of_change_are_marked_and_shares_are_not():
+    found = {m.text: m for m in find_numbers("全年网络零售额同比增长150%,能耗下降3.5%,覆盖率达90%。")}
+    assert found["150%"].value == 150 and found["150%"].note == "change"
+    assert found["3.5%"].note == "change"
+    assert found["90%"].note is None

@@ -12,13 +12,17 @@ import hashlib
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
-from dangjian.schema import BY_NAME, TABLES
+from dangjian.document import DocText, number_rows, sentence_rows
+from dangjian.ingest import ingest_folder
+from dangjian.schema import BY_NAME, DOCUMENTS, NUMBERS, SENTENCES, TABLES
+from dangjian.warehouse import to_arrow
 from dangjian.validate import (
     DERIVED,
     EXPECTATIONS_ENV,
@@ -254,7 +258,7 @@ def test_percent_250_is_shown_in_the_observed_sample():
     result = validate_table("numbers", tables["numbers"], context_tables=tables)
     failed = next(o for o in result.failed_critical if o.column == "value")
     assert failed.observed["unexpected_sample"] == [250.0]
-    assert failed.kwargs["row_condition"] == 'kind == "percent" and unit == "%"'
+    assert failed.kwargs["row_condition"] == 'kind == "percent" and unit == "%" and note != "change"'
 
 
 @pytest.mark.parametrize("kept, passes", [(7, False), (8, True), (9, True)], ids=["drop_30pct", "drop_20pct", "drop_10pct"])
@@ -368,3 +372,21 @@ def test_rejections_and_duplicates_pass(tmp_path):
     results = validate_all(tables)
     problems = {n: [(o.expectation, o.column, o.observed) for o in r.failed_critical] for n, r in results.items() if not r.success}
     assert not problems, problems
+
+
+def test_rate_of_change_over_100_percent_is_not_a_share_violation():
+    """增长150% is a rate of change (note=change) and may exceed 100; a share of 150% may not."""
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d) / "a.txt").write_text("区域经济报告\n全年网络零售额同比增长150%,覆盖率达90%。\n", encoding="utf-8")
+        result = ingest_folder(Path(d))
+    doc = DocText.from_row(result.documents[0])
+    sentences = sentence_rows(doc)
+    rows = number_rows(doc, sentences)
+    docs = to_arrow(DOCUMENTS, result.documents)
+    context = {"documents": docs, "sentences": to_arrow(SENTENCES, sentences)}
+    ok = validate_table("numbers", to_arrow(NUMBERS, rows), context)
+    assert ok.success, ok.failed_critical
+    share = [dict(r, note=None) if r["text"] == "150%" else r for r in rows]
+    bad = validate_table("numbers", to_arrow(NUMBERS, share), context)
+    assert not bad.success
+    assert any(o.column == "value" for o in bad.failed_critical)

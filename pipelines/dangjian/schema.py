@@ -193,7 +193,7 @@ NUMBERS = Table(
         Column("value_max", pa.float64(), "Upper end of a range.", "区间上限。"),
         Column("unit", pa.string(), "Counter or measure after the number, multiplier removed (户, 人次, 元, %).", "数字后的量词或单位(不含倍数),如 户、人次、元、%。"),
         Column("qualifier", pa.string(), "exact, approx, lower_bound, upper_bound or range.", "限定:exact 精确、approx 约数、lower_bound 下限、upper_bound 上限、range 区间。", False),
-        Column("note", pa.string(), "How a percent was written when not with % (成, 个百分点, 千分之).", "百分比的原始写法(成、个百分点、千分之等)。"),
+        Column("note", pa.string(), "Extra reading: for percents how they were written (成, 个百分点, 千分之) or 'change' for a rate of change (增长150%); for dates the ISO form; for terms why (quoted, formula, slogan); list_marker for ordinals used as list markers.", "补充说明:百分比的写法(成、个百分点、千分之)或 change(变化率,如增长150%);日期的 ISO 形式;提法数字的原因(quoted、formula、slogan);序数用作列表标记时为 list_marker。"),
     ),
 )
 

@@ -34,6 +34,7 @@ never on its own (``一体``, ``统一``, ``三农``).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -1328,4 +1329,18 @@ def find_numbers(text: str) -> list[NumberMention]:
         _ranges(scan)
         _quantities(scan)
     scan.out.sort(key=lambda m: m.start)
-    return scan.out
+    return [_mark_change(text, m) for m in scan.out]
+
+
+# A percentage right after a verb of change is a rate of change, not a share
+# of a whole: 增长150% or 下降3.5% may exceed 100 or be read as negative.
+# Marked in ``note`` so a check on shares (0–100) can leave these out.
+_CHANGE_BEFORE_RE = re.compile(r"(?:增长|增加|提高|提升|上升|上涨|下降|下跌|减少|降低|回落|增幅|降幅|增速|同比|环比|涨幅|跌幅)(?:了|达|为|约|近|超过?|逾)?$")
+
+
+def _mark_change(text: str, m: NumberMention) -> NumberMention:
+    if m.kind != "percent" or m.note is not None:
+        return m
+    if _CHANGE_BEFORE_RE.search(text, max(0, m.start - 6), m.start):
+        return dataclasses.replace(m, note="change")
+    return m
