@@ -42,8 +42,8 @@ def _reject(result: IngestResult, f: RawFile, error: str, reason: str) -> None:
     )
 
 
-def _error_class(exc: Exception) -> str:
-    return getattr(exc, "error", None) or ("no_text" if isinstance(exc, NoTextError) else "undecodable")
+def _error_class(exc: DecodeError | NoTextError) -> str:
+    return "no_text" if isinstance(exc, NoTextError) else exc.error
 
 
 def ingest_folder(raw_dir: Path, progress: Progress | None = None, every_seconds: float = 5.0) -> IngestResult:

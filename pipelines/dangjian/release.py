@@ -10,7 +10,8 @@ next open sees the new one. Neither ever sees a mix.
 
 Versions are ``<UTC date>-<content hash>``, e.g. ``2026-11-22-3f9a1c2e``:
 the hash covers the Parquet files, so publishing the same data twice gives no
-new version.
+new version. Each ``release.json`` also carries ``sequence`` (1, 2, …), the
+order of publication, since two releases of one day do not sort by name.
 
 Rights: for sources whose manifest row does not allow republishing the full
 text (``redistribute_text`` false), releases carry the rows with offsets and
@@ -136,7 +137,13 @@ def list_releases(warehouse_dir: Path) -> list[dict]:
         if child.name.startswith(".") or child.is_symlink() or not meta.exists():
             continue
         found.append(json.loads(meta.read_text(encoding="utf-8")))
-    return found
+    # Names sort by date only: two releases of one day sort by hash. The
+    # sequence number each release.json carries gives the real order.
+    return sorted(found, key=release_order)
+
+
+def release_order(meta: dict) -> tuple:
+    return (meta.get("sequence", 0), meta.get("created_at", ""), meta["version"])
 
 
 def latest_version(warehouse_dir: Path) -> str | None:
@@ -249,6 +256,7 @@ def _publish(con, warehouse_dir: Path, today: dt.date | None, validation_html: s
     version = f"{today.isoformat()}-{content_hash[:8]}"
     meta = {
         "version": version,
+        "sequence": max((r.get("sequence", 0) for r in list_releases(warehouse_dir)), default=0) + 1,
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "content_hash": content_hash,
         "pipeline": {"name": "dangjian", "version": __version__},

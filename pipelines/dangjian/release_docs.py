@@ -685,7 +685,7 @@ def _releases(releases_root: Path) -> list[tuple[Path, dict]]:
             # an unreadable one is not a release; one bad folder must not take the page down.
             continue
         found.append((child, meta))
-    return sorted(found, key=lambda r: (r[1].get("created_at", ""), r[0].name), reverse=True)
+    return sorted(found, key=lambda r: (r[1].get("sequence", 0), r[1].get("created_at", ""), r[0].name), reverse=True)
 
 
 # Documents a release may carry besides the tables, in the order they are linked.

@@ -138,7 +138,7 @@ REJECTED_FILES = Table(
         Column("size_bytes", pa.int64(), "File size in bytes, when readable.", "文件大小(可读时)。"),
         Column("sha256", pa.string(), "SHA-256 of the bytes, when readable.", "字节 SHA-256(可读时)。"),
         Column("reason", pa.string(), "Why, in words a person can act on.", "拒收原因(可操作的说明)。", False),
-        Column("error", pa.string(), "Error class: unreadable, empty, binary, undecodable, no_text, symlink, …", "错误类别。", False),
+        Column("error", pa.string(), "Error class: unreadable, symlink, not_a_file, empty, binary, mixed_encoding, undecodable, no_text, internal_error.", "错误类别:unreadable 无法读取、symlink 符号链接、not_a_file 非普通文件、empty 空文件、binary 二进制、mixed_encoding 混合编码、undecodable 无法解码、no_text 无正文、internal_error 内部错误。", False),
     ),
 )
 
