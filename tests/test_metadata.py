@@ -10,24 +10,14 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from opencc_pyo3 import OpenCC
 
+from dangjian.text.clean import clean as clean_markup
+from dangjian.text.script import normalize
 from dangjian.text.metadata import Field, Metadata, extract_metadata
 
-TRADITIONAL_SEEDS = ("002_", "004_")
-_T2S = OpenCC("t2s")
-_FULLWIDTH_ALNUM = {c: c - 0xFEE0 for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]}
-
-
 def clean(name: str, raw: str) -> str:
-    """Emulate the upstream cleaning step (same as in test_segment.py)."""
-    if name.startswith(TRADITIONAL_SEEDS):
-        converted = _T2S.convert(raw)
-        assert len(converted) == len(raw), "t2s must be length-preserving"
-        raw = converted
-    raw = raw.translate(_FULLWIDTH_ALNUM)
-    lines = (re.sub(r"<[^>]+>", "", line).strip() for line in raw.split("\n"))
-    return "\n".join(line for line in lines if line and line != "•")
+    """The pipeline's own chain: clean, then Simplified and half-width (as ``read_document`` does)."""
+    return normalize(clean_markup(raw).text)
 
 
 @pytest.fixture(scope="module")

@@ -1,36 +1,23 @@
 """Paragraph/sentence segmentation on the five seed articles and on edge cases.
 
-The segmenter receives cleaned text, so the seeds are first put into that
-shape here: HTML tags and bullet-only lines dropped, lines stripped, empty
-lines dropped, Traditional script converted with OpenCC t2s, full-width digits
-and Latin letters folded to half-width.
+The segmenter receives cleaned, normalised text, so the seeds go through the
+pipeline's own ``clean`` and ``normalize`` first.
 """
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from opencc_pyo3 import OpenCC
 
+from dangjian.text.clean import clean as clean_markup
+from dangjian.text.script import normalize
 from dangjian.text.segment import MAX_PROTECTED_QUOTE, Span, paragraphs, sentences
 
-TRADITIONAL_SEEDS = ("002_", "004_")
-_T2S = OpenCC("t2s")
-_FULLWIDTH_ALNUM = {c: c - 0xFEE0 for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]}
-
-
 def clean(name: str, raw: str) -> str:
-    """Emulate the upstream cleaning step the segmenter expects."""
-    if name.startswith(TRADITIONAL_SEEDS):
-        converted = _T2S.convert(raw)
-        assert len(converted) == len(raw), "t2s must be length-preserving"
-        raw = converted
-    raw = raw.translate(_FULLWIDTH_ALNUM)
-    lines = (re.sub(r"<[^>]+>", "", line).strip() for line in raw.split("\n"))
-    return "\n".join(line for line in lines if line and line != "•")
+    """The pipeline's own chain: clean, then Simplified and half-width (as ``read_document`` does)."""
+    return normalize(clean_markup(raw).text)
 
 
 @pytest.fixture(scope="module")

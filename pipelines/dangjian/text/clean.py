@@ -575,7 +575,6 @@ class _ParagraphBuilder:
         self._pending: tuple[int, int, bool] | None = None  # collapsible space: (s, e, has line break)
 
     def feed(self, events: list, start: int, end: int, alive: list[bool] | None = None) -> None:
-        src = self.src
         for k in range(start, end):
             if alive is not None and not alive[k]:
                 continue
