@@ -2,7 +2,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-export DAGSTER_HOME := $(CURDIR)/.dagster_home
+# Runs from `make run` and `make ui` share one Dagster history; tests use throwaway instances.
+DAGSTER_HOME := $(CURDIR)/.dagster_home
+run ui: export DAGSTER_HOME := $(DAGSTER_HOME)
 
 .PHONY: run test ui fuzz lock clean
 

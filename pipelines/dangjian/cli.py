@@ -127,7 +127,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"dangjian: the raw folder {raw_dir} has no files. Put articles (.txt or .html) in it and run again.",
               file=sys.stderr)
         return EXIT_BAD_INPUT
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    if os.environ.get("DAGSTER_HOME"):
+        # Keep the run in the history the Dagster UI shows (make ui).
+        Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+        instance = dg.DagsterInstance.get()
+    else:
+        instance = dg.DagsterInstance.ephemeral()
     run_config = {
         "resources": {"warehouse": {"config": {"raw_dir": str(raw_dir), "warehouse_dir": str(warehouse_dir)}}},
         "loggers": {"console": {"config": {"log_level": args.log_level}}},
