@@ -252,3 +252,16 @@ def test_datapackage_of_a_real_release_validates(seeded):
         assert resource["bytes"] == len(data)
         assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
     assert {r["name"] for r in descriptor["resources"]} == {t.name for t in TABLES}
+
+
+def test_readme_queries_run_on_the_published_database(seeded):
+    """The README's example SQL is what users paste first; it must work."""
+    _, warehouse, _ = seeded
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in readme.split("```sql\n")[1:]]
+    code = "\n".join(line for b in blocks for line in b.splitlines() if not line.strip().startswith("--"))
+    statements = [s.strip() for s in code.split(";") if s.strip()]
+    assert len(statements) >= 3
+    with published(warehouse) as con:
+        for sql in statements:
+            assert con.execute(sql).fetchall(), sql
