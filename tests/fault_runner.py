@@ -19,20 +19,19 @@ def die():
 
 
 def install(point: str) -> None:
-    import dangjian.defs.documents.assets as doc_assets
+    import dangjian.incremental as incremental
     import dangjian.release as release
 
     if point == "while_writing_sentences":
-        real = doc_assets.write_table
+        real = incremental.append
 
-        def write_table(con, table, data):
+        def append(con, table, data):
             if table.name == "sentences":
-                con.execute("BEGIN")
-                con.execute('DELETE FROM "documents"."paragraphs"')  # mid-transaction damage
+                con.execute('DELETE FROM "documents"."paragraphs"')  # damage inside the step's open transaction
                 die()
             return real(con, table, data)
 
-        doc_assets.write_table = write_table
+        incremental.append = append
     elif point == "between_parquet_files":
         real_parquet, calls = release.write_parquet, []
 

@@ -420,19 +420,19 @@ def _check_invariants(source: str) -> None:
         assert_lines_tidy(cleaned.text)
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=300))
 def test_any_text_keeps_the_invariants(source):
     _check_invariants(source)
 
 
-@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(_HTML_ISH)
 def test_any_html_ish_text_keeps_the_invariants(source):
     _check_invariants(source)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(_HTML_ISH, st.text(max_size=200)))
 def test_crlf_gives_the_same_text_as_lf(source):
     lf = source.replace("\r", "")

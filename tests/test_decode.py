@@ -278,7 +278,7 @@ def test_bytearray_and_memoryview_are_accepted():
     assert decode_bytes(memoryview(data)).text == "党建引领"
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_decode_truthfully_or_raise_decode_error(data):
     try:
@@ -304,7 +304,7 @@ _CHINESE_TEXT = st.text(
 ).filter(lambda t: sum(ch in COMMON_HANZI for ch in t) >= 6)
 
 
-@settings(max_examples=300, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(_CHINESE_TEXT, st.sampled_from(["utf-8", "gb18030", "utf-16-le", "utf-16-be"]))
 def test_chinese_text_round_trips(text, codec):
     try:

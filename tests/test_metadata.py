@@ -230,7 +230,7 @@ _ALPHABET = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.lists(_ALPHABET, max_size=60).map("".join))
 def test_property_never_crashes_and_offsets_are_exact(text):
     meta = extract_metadata(text)
@@ -240,7 +240,7 @@ def test_property_never_crashes_and_offsets_are_exact(text):
         assert re.fullmatch(r"[\u3400-\u4dbf\u4e00-\u9fff]{1,8}(?:[·•・][\u3400-\u4dbf\u4e00-\u9fff]{1,8})*", name.value)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(st.text(max_size=200))
 def test_property_arbitrary_unicode(text):
     assert_offsets(text, extract_metadata(text))

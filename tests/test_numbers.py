@@ -432,7 +432,7 @@ NUMERIC_ALPHABET = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.text())
 def test_property_arbitrary_text(text):
     ms = find_numbers(text)
@@ -440,7 +440,7 @@ def test_property_arbitrary_text(text):
     assert find_numbers(text) == ms
 
 
-@settings(max_examples=500, deadline=None)
+@settings(deadline=None)
 @given(st.text(NUMERIC_ALPHABET, max_size=60))
 def test_property_numeric_text(text):
     ms = find_numbers(text)
@@ -448,7 +448,7 @@ def test_property_numeric_text(text):
     assert find_numbers(text) == ms
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.text(NUMERIC_ALPHABET, max_size=20))
 def test_property_parsers_raise_only_value_error(text):
     for parse in (parse_numeral, parse_percent):

@@ -196,7 +196,7 @@ _ALPHABET = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.lists(_ALPHABET, max_size=300).map("".join))
 def test_property_invariants_and_determinism(text):
     first = sentences(text)
@@ -204,7 +204,7 @@ def test_property_invariants_and_determinism(text):
     assert sentences(text) == first
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(st.text(max_size=200))
 def test_property_arbitrary_unicode_never_crashes(text):
     assert_invariants(text, sentences(text))

@@ -134,11 +134,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         instance = dg.DagsterInstance.ephemeral()
     run_config = {
-        "resources": {"warehouse": {"config": {"raw_dir": str(raw_dir), "warehouse_dir": str(warehouse_dir)}}},
+        "resources": {"warehouse": {"config": {"raw_dir": str(raw_dir), "warehouse_dir": str(warehouse_dir),
+                                               "accept_row_drop": args.accept_row_drop}}},
         "loggers": {"console": {"config": {"log_level": args.log_level}}},
     }
     started = time.monotonic()
-    result = defs.get_job_def("build_release").execute_in_process(
+    result = defs.resolve_job_def("build_release").execute_in_process(
         run_config=run_config, instance=instance, raise_on_error=False
     )
     if not result.success:
@@ -175,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="materialize every asset over the raw folder and publish a release")
     r.add_argument("--raw-dir", help="folder of articles (default: $DANGJIAN_RAW_DIR or ./raw)")
     r.add_argument("--warehouse-dir", help="output folder (default: $DANGJIAN_WAREHOUSE_DIR or ./warehouse)")
+    r.add_argument("--accept-row-drop", action="store_true",
+                   help="publish even if a table lost more than 20%% of its rows since the last release (after a deliberate removal)")
     r.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     r.set_defaults(func=cmd_run)
     return p

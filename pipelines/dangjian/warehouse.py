@@ -16,6 +16,7 @@ Layout of the warehouse folder::
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,15 +63,47 @@ def resolve_warehouse_dir(explicit: str | os.PathLike | None = None) -> Path:
     return path
 
 
+def _open(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file, waiting while another process holds its lock.
+
+    DuckDB allows one writing process per file. Under Dagster's multiprocess
+    executor two steps may want the working database at once; the second
+    waits for the first instead of failing.
+    """
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
 @contextmanager
-def connect(warehouse_dir: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(warehouse_dir: Path, read_only: bool = False, wait_seconds: float = 600) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the working database. Only pipeline runs do this; users query the
     published copy, so a run never blocks them."""
-    con = duckdb.connect(str(warehouse_dir / WORK_DB), read_only=read_only)
+    con = _open(warehouse_dir / WORK_DB, read_only, wait_seconds)
     try:
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All of a step's writes, or none: a step killed half-way leaves the
+    working database as the previous step left it."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def to_arrow(table: Table, rows: Iterable[dict]) -> pa.Table:

@@ -19,7 +19,6 @@ import dagster as dg
 
 from dangjian.defs.resources import WarehouseResource
 from dangjian.schema import BY_NAME, DOCUMENTS, TABLES, Table
-from dangjian.release import previous_rows
 from dangjian.warehouse import connect, read_table
 
 
@@ -106,7 +105,7 @@ def _expectations_for(table: Table) -> dg.AssetChecksDefinition:
         with connect(warehouse_dir, read_only=True) as con:
             data = read_table(con, table)
             context_tables = {name: read_table(con, BY_NAME[name]) for name in CONTEXT[table.name]}
-        r = validate_table(table.name, data, context_tables, (previous_rows(warehouse_dir) or {}).get(table.name))
+        r = validate_table(table.name, data, context_tables, (warehouse.volume_baseline() or {}).get(table.name))
         yield dg.AssetCheckResult(asset_key=key, check_name="expectations", passed=not r.failed_critical,
                                   metadata={"rows": r.rows, "expectations": len(r.outcomes), **_outcome_metadata(r.failed_critical)})
         yield dg.AssetCheckResult(asset_key=key, check_name="expectations_warnings", passed=not r.failed_warnings,

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from dangjian.defs.resources import WarehouseResource
-from dangjian.release import previous_rows, publish
+from dangjian.release import publish
 from dangjian.schema import TABLES
 from dangjian.warehouse import connect, read_table
 
@@ -25,7 +25,7 @@ def release(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> 
     with connect(warehouse_dir, read_only=True) as con:
         # The gate: whatever was or was not checked earlier in this run, no
         # table with a failed critical expectation is published.
-        results = validate_all({t.name: read_table(con, t) for t in TABLES}, previous_rows(warehouse_dir))
+        results = validate_all({t.name: read_table(con, t) for t in TABLES}, warehouse.volume_baseline())
         failed = {name: r.failed_critical for name, r in results.items() if r.failed_critical}
         if failed:
             summary = "; ".join(f"{name}: " + ", ".join(f"{o.expectation}({o.column})" for o in outs[:5])
