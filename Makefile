@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DAGSTER_HOME := $(CURDIR)/.dagster_home
 run ui: export DAGSTER_HOME := $(DAGSTER_HOME)
 
-.PHONY: run test ui fuzz lock clean
+.PHONY: run test ui fuzz bench lock clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(BIN)/.installed
 ## fuzz: the property-based tests with many more examples (HYPOTHESIS_PROFILE=fuzz)
 fuzz: $(BIN)/.installed
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -m fuzz -p no:cacheprovider --hypothesis-show-statistics
+
+## bench: throughput, memory and incremental cost at 1,000 and 10,000 synthetic documents (build/bench.json)
+bench: $(BIN)/.installed
+	$(BIN)/python -m dangjian.bench --sizes 1000,10000 --out build/bench.json
 
 ## ui: the Dagster UI on the same definitions (http://127.0.0.1:3000)
 ui: $(BIN)/.installed | $(DAGSTER_HOME)

@@ -1,0 +1,82 @@
+"""Smoke test of the benchmark machinery (``dangjian.bench``) on 20 documents.
+
+It checks what the benchmark's figures rest on — the synthetic corpus is
+what it claims to be, and a measurement returns usable numbers — not how
+fast anything is: timings depend on the machine.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import pytest
+
+from dangjian import bench
+from dangjian.text.decode import decode_bytes
+
+N = 20
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bench") / "corpus"
+    return folder, bench.make_corpus(folder, N, seed=0)
+
+
+def test_corpus_counts(corpus):
+    folder, stats = corpus
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    assert stats.files == len(files) == N
+    assert stats.bytes == sum(p.stat().st_size for p in files)
+    assert stats.chars > 0
+    assert sum(stats.by_encoding.values()) == N
+    assert {p.parent.name for p in files} == {"batch_000"}
+
+
+def test_every_file_decodes_to_the_generated_text(corpus):
+    folder, _ = corpus
+    pool = bench.load_pool()
+    for i in range(N):
+        doc = bench.make_document(pool, i, seed=0)
+        data = (folder / doc.path).read_bytes()
+        assert data == doc.data, f"{doc.path}: not deterministic"
+        assert decode_bytes(data).text == doc.text, f"{doc.path} ({doc.encoding}) decodes to other text"
+
+
+def test_the_mix_is_present(corpus):
+    folder, stats = corpus
+    pool = bench.load_pool()
+    docs = [bench.make_document(pool, i, seed=0) for i in range(N)]
+    # Every encoding kind, with a BOM where the kind has one; Big5 ones in Traditional script.
+    assert set(stats.by_encoding) >= {"utf-8", "gb18030", "utf-16-bom", "utf-8-bom-crlf"}
+    assert stats.by_encoding.get("big5", 0) + stats.big5_fallbacks == 2
+    detected = Counter(decode_bytes(d.data).encoding for d in docs)
+    assert {"utf-8", "gb18030", "utf-16", "utf-8-sig"} <= set(detected)
+    assert all(d.script == "Hant" for d in docs if d.encoding == "big5")
+    assert any(b"\r\n" in d.data for d in docs if d.encoding == "utf-8-bom-crlf")
+    assert stats.traditional == 6
+    # HTML pages exist and look like pages.
+    html_files = list(folder.rglob("*.html"))
+    assert len(html_files) == stats.html == 3
+    for d in docs:
+        if d.is_html:
+            assert "<div class=\"article\">" in d.text and "<script" in d.text and "<p>" in d.text
+
+
+def test_a_measurement_returns_finite_positive_numbers(corpus, tmp_path):
+    folder, stats = corpus
+    result = bench.run_stage("reference", folder, tmp_path / "stages")
+    assert "error" not in result, result
+    assert result["docs"] == N and result["bytes"] == stats.bytes
+    for key in ("seconds", "decode_s", "opencc_s", "wall_s", "peak_rss_mib"):
+        assert math.isfinite(result[key]) and result[key] > 0, key
+    rows = bench.table_rows({"corpus": {"files": stats.files, "bytes": stats.bytes}, "stages": {"reference": result}})
+    assert rows and all(math.isfinite(r["mb_per_s"]) and r["mb_per_s"] > 0 for r in rows)
+
+
+def test_changing_one_number_changes_one_character():
+    text = "标题2021\n全县4825户,网办化率达90%。\n"
+    changed = bench.change_one_number(text)
+    assert len(changed) == len(text)
+    assert sum(a != b for a, b in zip(text, changed)) == 1
+    assert changed.startswith("标题2021\n")
