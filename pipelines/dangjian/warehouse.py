@@ -136,7 +136,3 @@ def write_table(con: duckdb.DuckDBPyConnection, table: Table, data: pa.Table) ->
 def read_table(con: duckdb.DuckDBPyConnection, table: Table, columns: list[str] | None = None) -> pa.Table:
     cols = ", ".join(f'"{c}"' for c in (columns or table.column_names))
     return con.sql(f'SELECT {cols} FROM "{table.stage}"."{table.name}" ORDER BY "{table.key}"').to_arrow_table()
-
-
-def read_rows(con: duckdb.DuckDBPyConnection, table: Table, columns: list[str] | None = None) -> list[dict]:
-    return read_table(con, table, columns).to_pylist()
