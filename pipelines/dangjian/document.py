@@ -120,7 +120,9 @@ def read_document(data: bytes, sha256: str, paths: list[str], manifest: SourceEn
         "size_bytes": len(data),
         "encoding": decoded.encoding,
         "is_html": cleaned.is_html,
-        "script": detect_script(cleaned.text),
+        # ``text`` is already the converted text; width folding leaves Han
+        # characters alone, so it serves as the Simplified comparison.
+        "script": detect_script(cleaned.text, text),
         **extracted,
         "redistribute_text": bool(manifest and manifest.redistribute_text),
         "original_title": _field(meta.original_title),
