@@ -353,6 +353,11 @@ DERIVED: dict[str, tuple[Derived, ...]] = {
 }
 
 
+def tables_needed(table_name: str) -> tuple[str, ...]:
+    """The other tables ``table_name``'s cross-table rules read (``validate_table``'s context)."""
+    return tuple(sorted({need for d in DERIVED.get(table_name, ()) for need in d.needs}))
+
+
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 

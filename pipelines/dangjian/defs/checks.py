@@ -73,19 +73,6 @@ def _outcome_metadata(outcomes) -> dict:
     }
 
 
-# The other tables each suite's cross-table rules read. All are written in
-# the same step as the checked table or before it, so checking never waits on
-# a later step (a blocking check on documents that read numbers would be a cycle).
-CONTEXT = {
-    "source_files": ("documents", "rejected_files"),
-    "documents": ("source_files", "rejected_files"),
-    "rejected_files": ("source_files", "documents"),
-    "paragraphs": ("documents",),
-    "sentences": ("documents",),
-    "numbers": ("documents", "sentences"),
-}
-
-
 def _expectations_for(table: Table) -> dg.AssetChecksDefinition:
     key = dg.AssetKey([table.stage, table.name])
 
@@ -99,12 +86,14 @@ def _expectations_for(table: Table) -> dg.AssetChecksDefinition:
         ],
     )
     def check(warehouse: WarehouseResource):
-        from dangjian.validate import validate_table  # GE takes seconds to import
+        from dangjian.validate import tables_needed, validate_table  # GE takes seconds to import
 
         warehouse_dir = warehouse.warehouse_path()
         with connect(warehouse_dir, read_only=True) as con:
             data = read_table(con, table)
-            context_tables = {name: read_table(con, BY_NAME[name]) for name in CONTEXT[table.name]}
+            # Every table a suite reads is written in the same step as the
+            # checked table or before it, so checking never waits on a later step.
+            context_tables = {name: read_table(con, BY_NAME[name]) for name in tables_needed(table.name)}
         r = validate_table(table.name, data, context_tables, (warehouse.volume_baseline() or {}).get(table.name))
         yield dg.AssetCheckResult(asset_key=key, check_name="expectations", passed=not r.failed_critical,
                                   metadata={"rows": r.rows, "expectations": len(r.outcomes), **_outcome_metadata(r.failed_critical)})
