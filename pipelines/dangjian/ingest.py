@@ -37,6 +37,13 @@ class IngestResult:
     processed: int = 0  # documents decoded and normalised in this run
 
 
+def _account(result: IngestResult, f: RawFile, status: str, doc_id: str | None = None, reason: str | None = None) -> None:
+    """The file's ``source_files`` row: what became of it."""
+    result.source_files.append(
+        {"path": f.path, "size_bytes": f.size_bytes, "sha256": f.sha256, "status": status, "doc_id": doc_id, "reason": reason}
+    )
+
+
 def _reject(result: IngestResult, f: RawFile, error: str, reason: str) -> None:
     result.rejected_files.append(
         {
@@ -48,9 +55,7 @@ def _reject(result: IngestResult, f: RawFile, error: str, reason: str) -> None:
             "error": error,
         }
     )
-    result.source_files.append(
-        {"path": f.path, "size_bytes": f.size_bytes, "sha256": f.sha256, "status": "rejected", "doc_id": None, "reason": reason}
-    )
+    _account(result, f, "rejected", reason=reason)
 
 
 def _error_class(exc: DecodeError | NoTextError) -> str:
@@ -87,9 +92,7 @@ def ingest_folder(
                      f"{done / (now - started):.1f} files/s")
             last_report = now
         if f.path == MANIFEST_NAME:
-            result.source_files.append(
-                {"path": f.path, "size_bytes": f.size_bytes, "sha256": f.sha256, "status": "manifest", "doc_id": None, "reason": None}
-            )
+            _account(result, f, "manifest")
             continue
         if f.error is not None:
             _reject(result, f, f.error, f.reason)
@@ -97,10 +100,7 @@ def ingest_folder(
         doc_id = doc_id_for(f.sha256)
         if doc_id in paths:
             paths[doc_id].append(f.path)
-            result.source_files.append(
-                {"path": f.path, "size_bytes": f.size_bytes, "sha256": f.sha256, "status": "duplicate", "doc_id": doc_id,
-                 "reason": f"same bytes as {paths[doc_id][0]}"}
-            )
+            _account(result, f, "duplicate", doc_id, f"same bytes as {paths[doc_id][0]}")
             continue
         key = input_key(f.sha256, manifest.get(f.path))
         if known.get(doc_id) == key:
@@ -121,9 +121,7 @@ def ingest_folder(
             if len(pending) >= batch_size:
                 flush()
         result.keys[doc_id] = key
-        result.source_files.append(
-            {"path": f.path, "size_bytes": f.size_bytes, "sha256": f.sha256, "status": "document", "doc_id": doc_id, "reason": None}
-        )
+        _account(result, f, "document", doc_id)
     flush()
     if progress:
         elapsed = time.monotonic() - started
