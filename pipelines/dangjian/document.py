@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from dangjian.sources import SourceEntry
 from dangjian.text import numbers as numbers_mod
 from dangjian.text import segment
+from dangjian.text.indicators import find_indicators
+from dangjian.text.terms import find_terms
 from dangjian.text.clean import OffsetMap, clean
 from dangjian.text.decode import decode_bytes
 from dangjian.text.metadata import extract_metadata
 from dangjian.text.script import detect_script, normalize
 
-QUANTITY_KINDS = frozenset({"number", "percent", "fraction"})
+QUANTITY_KINDS = frozenset({"number", "percent", "fraction", "ratio"})
 
 
 def stable_id(*parts: object) -> str:
@@ -128,6 +130,8 @@ def read_document(data: bytes, sha256: str, paths: list[str], manifest: SourceEn
         "original_title": _field(meta.original_title),
         "authors": authors,
         "metadata_origin": json.dumps(origin, ensure_ascii=False, sort_keys=True),
+        "main_locality_adcode": None,
+        "main_locality_name": None,
         "source_text": decoded.text,
         "clean_text": cleaned.text,
         "text": text,
@@ -184,12 +188,19 @@ def _sentence_at(sentences: list[dict], start: int) -> str | None:
     return None
 
 
-def number_rows(doc: DocText, sentences: list[dict]) -> list[dict]:
+def number_id(doc_id: str, m: numbers_mod.NumberMention) -> str:
+    return stable_id(doc_id, "n", m.start, m.end, m.kind)
+
+
+def number_rows(doc: DocText, sentences: list[dict],
+                mentions: list[numbers_mod.NumberMention] | None = None) -> list[dict]:
     rows = []
-    for m in numbers_mod.find_numbers(doc.text):
+    if mentions is None:
+        mentions = numbers_mod.find_numbers(doc.text)
+    for m in mentions:
         rows.append(
             {
-                "number_id": stable_id(doc.doc_id, "n", m.start, m.end, m.kind),
+                "number_id": number_id(doc.doc_id, m),
                 "doc_id": doc.doc_id,
                 "sentence_id": _sentence_at(sentences, m.start),
                 **doc.provenance(m.start, m.end),
@@ -206,3 +217,58 @@ def number_rows(doc: DocText, sentences: list[dict]) -> list[dict]:
             }
         )
     return rows
+
+
+def indicator_rows(doc: DocText, sentences: list[dict], published: str | None,
+                   mentions: list[numbers_mod.NumberMention] | None = None) -> list[dict]:
+    """The ``indicators`` rows of a document: its quantified claims in context."""
+    if mentions is None:
+        mentions = numbers_mod.find_numbers(doc.text)
+    by_start = {s["sentence_id"]: s for s in sentences}
+    rows = []
+    for ind in find_indicators(doc.text, mentions, published):
+        sid = _sentence_at(sentences, ind.start)
+        sentence = by_start.get(sid)
+        rows.append(
+            {
+                "indicator_id": stable_id(doc.doc_id, "i", ind.start, ind.end),
+                "doc_id": doc.doc_id,
+                "sentence_id": sid,
+                "number_id": number_id(doc.doc_id, ind.number),
+                **doc.provenance(ind.start, ind.end),
+                "text": doc.clean_text[ind.start:ind.end],
+                "text_simplified": ind.text,
+                "value": ind.value,
+                "value_min": ind.value_min,
+                "value_max": ind.value_max,
+                "unit": ind.unit,
+                "kind": ind.kind,
+                "qualifier": ind.qualifier,
+                "note": ind.note,
+                "subject": ind.subject,
+                "subject_start": ind.subject_start,
+                "subject_end": ind.subject_end,
+                "year": ind.year,
+                "place_adcode": None,
+                "fixed_expression": ind.fixed_expression,
+                "sentence": doc.text[sentence["start"]:sentence["end"]] if sentence else None,
+            }
+        )
+    return rows
+
+
+def term_rows(doc: DocText, sentences: list[dict]) -> list[dict]:
+    """The ``campaign_terms`` rows of a document."""
+    return [
+        {
+            "term_id": stable_id(doc.doc_id, "t", t.start, t.end),
+            "doc_id": doc.doc_id,
+            "sentence_id": _sentence_at(sentences, t.start),
+            **doc.provenance(t.start, t.end),
+            "text": doc.clean_text[t.start:t.end],
+            "term": t.term,
+            "quote": t.quote,
+            "is_formula": t.is_formula,
+        }
+        for t in find_terms(doc.text)
+    ]

@@ -61,11 +61,7 @@ LIMITATIONS = (
 )
 
 # Columns that hold an article's running text, withheld where rights forbid it.
-TEXT_COLUMNS = {
-    DOCUMENTS.name: ("source_text", "clean_text", "text"),
-    PARAGRAPHS.name: ("text",),
-    SENTENCES.name: ("text",),
-}
+TEXT_COLUMNS = {t.name: tuple(c.name for c in t.columns if c.withheld) for t in TABLES}
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,9 @@ class Column:
     en: str
     zh: str
     nullable: bool = True
+    # Running text of the article: releases null it for sources whose rights
+    # do not allow republishing (``documents.redistribute_text`` false).
+    withheld: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,9 +120,11 @@ DOCUMENTS = Table(
         Column("original_title", pa.string(), "Original title (原标题) when the text states one.", "原标题(如正文注明)。"),
         Column("authors", pa.list_(AUTHOR), "Bylines: name, role (作者, 记者, 通讯员, 执笔, 责编, 责任编辑, …) and offsets in the normalised text.", "署名:姓名、角色(作者、记者、通讯员、执笔、责编、责任编辑等)及其在规范化文本中的位置。", False),
         Column("metadata_origin", pa.string(), "JSON object: for each metadata field, 'manifest' or 'text'.", "JSON:每个元数据字段的来源('manifest' 清单或 'text' 正文)。", False),
-        Column("source_text", pa.string(), "The decoded source file, unchanged (byte-order mark removed).", "解码后的源文件原文(去除 BOM,其余不变)。"),
-        Column("clean_text", pa.string(), "Article text after HTML and junk removal, in the source script: one paragraph per line.", "去除 HTML 与杂项后的正文(原文字体),每段一行。"),
-        Column("text", pa.string(), "Normalised text: clean_text in Simplified script with half-width digits and Latin letters. Same length as clean_text.", "规范化文本:clean_text 繁转简并统一为半角数字和拉丁字母,长度与 clean_text 相同。"),
+        Column("main_locality_adcode", pa.string(), "Administrative code (GB/T 2260) of the county or city the report is about, valid at its publication date.", "报道所述县或市的行政区划代码(GB/T 2260,以发布日期时有效者为准)。"),
+        Column("main_locality_name", pa.string(), "Full official name of that locality.", "该地点的官方全称。"),
+        Column("source_text", pa.string(), "The decoded source file, unchanged (byte-order mark removed).", "解码后的源文件原文(去除 BOM,其余不变)。", withheld=True),
+        Column("clean_text", pa.string(), "Article text after HTML and junk removal, in the source script: one paragraph per line.", "去除 HTML 与杂项后的正文(原文字体),每段一行。", withheld=True),
+        Column("text", pa.string(), "Normalised text: clean_text in Simplified script with half-width digits and Latin letters. Same length as clean_text.", "规范化文本:clean_text 繁转简并统一为半角数字和拉丁字母,长度与 clean_text 相同。", withheld=True),
         Column("offset_map", pa.string(), "JSON list of runs [start, source_start, length]: text[start:start+length] came from source_text[source_start:source_start+length].", "JSON 偏移映射 [start, source_start, length]。"),
         Column("source_chars", pa.int64(), "Length of source_text in code points.", "源文本长度(码点)。", False),
         Column("chars", pa.int64(), "Length of text in code points.", "规范化文本长度(码点)。", False),
@@ -153,7 +158,7 @@ PARAGRAPHS = Table(
         Column("doc_id", pa.string(), "Document id.", "文档 id。", False),
         Column("paragraph_index", pa.int32(), "Position of the paragraph in the document, from 0.", "段落序号(从 0 开始)。", False),
         *_provenance(),
-        Column("text", pa.string(), "Paragraph text (normalised). Null in releases for sources whose rights do not allow republishing.", "段落文本(规范化);版权不允许转载的来源在发布版本中为空。"),
+        Column("text", pa.string(), "Paragraph text (normalised). Null in releases for sources whose rights do not allow republishing.", "段落文本(规范化);版权不允许转载的来源在发布版本中为空。", withheld=True),
     ),
 )
 
@@ -169,7 +174,7 @@ SENTENCES = Table(
         Column("paragraph_index", pa.int32(), "Paragraph the sentence belongs to.", "所属段落序号。", False),
         Column("sentence_index", pa.int32(), "Position of the sentence in the document, from 0.", "句子在文档中的序号(从 0 开始)。", False),
         *_provenance(),
-        Column("text", pa.string(), "Sentence text (normalised).", "句子文本(规范化)。"),
+        Column("text", pa.string(), "Sentence text (normalised).", "句子文本(规范化)。", withheld=True),
     ),
 )
 
@@ -177,8 +182,8 @@ NUMBERS = Table(
     "numbers",
     "extracted",
     "number_id",
-    "Every numeric expression in the normalised text, typed: quantities (number, percent, fraction) and the numerals that are not quantities (date, time, ordinal, phone, term). Grain: one row per expression.",
-    "规范化文本中的每个数字表达式及其类型:数量(number、percent、fraction)与非数量数字(date 日期、time 时间、ordinal 序数、phone 电话、term 提法中的数字)。粒度:每个表达式一行。",
+    "Every numeric expression in the normalised text, typed: quantities (number, percent, fraction, ratio) and the numerals that are not quantities (date, time, ordinal, phone, term). Grain: one row per expression.",
+    "规范化文本中的每个数字表达式及其类型:数量(number、percent、fraction、ratio)与非数量数字(date 日期、time 时间、ordinal 序数、phone 电话、term 提法中的数字)。粒度:每个表达式一行。",
     (
         Column("number_id", pa.string(), "Id: hash of doc_id, offsets and kind.", "id:文档 id、位置与类型的哈希。", False),
         Column("doc_id", pa.string(), "Document id.", "文档 id。", False),
@@ -186,8 +191,8 @@ NUMBERS = Table(
         *_provenance(),
         Column("text", pa.string(), "Surface form as written in the source script, e.g. 1.1萬人次.", "原文写法(原文字体),如 1.1萬人次。", False),
         Column("text_simplified", pa.string(), "Surface form in the normalised text.", "规范化文本中的写法。", False),
-        Column("kind", pa.string(), "number, percent, fraction, ordinal, date, time, phone or term.", "类型:number 数量、percent 百分比、fraction 分数、ordinal 序数、date 日期、time 时间、phone 电话、term 提法。", False),
-        Column("is_quantity", pa.bool_(), "True for number, percent and fraction: a claim of how many or how much.", "是否为数量(number、percent、fraction)。", False),
+        Column("kind", pa.string(), "number, percent, fraction, ratio (a∶b, value a/b), ordinal, date, time, phone or term.", "类型:number 数量、percent 百分比、fraction 分数、ratio 比例(a∶b,值为 a/b)、ordinal 序数、date 日期、time 时间、phone 电话、term 提法。", False),
+        Column("is_quantity", pa.bool_(), "True for number, percent, fraction and ratio: a claim of how many or how much.", "是否为数量(number、percent、fraction、ratio)。", False),
         Column("value", pa.float64(), "Value with multipliers applied (12亿 → 1200000000); for percent the number of percent; null for ranges and non-numeric kinds.", "数值(已乘以万、亿等倍数);百分比为百分数;区间与非数值类型为空。"),
         Column("value_min", pa.float64(), "Lower end of a range.", "区间下限。"),
         Column("value_max", pa.float64(), "Upper end of a range.", "区间上限。"),
@@ -197,5 +202,80 @@ NUMBERS = Table(
     ),
 )
 
-TABLES: tuple[Table, ...] = (SOURCE_FILES, DOCUMENTS, REJECTED_FILES, PARAGRAPHS, SENTENCES, NUMBERS)
+INDICATORS = Table(
+    "indicators",
+    "extracted",
+    "indicator_id",
+    "Every quantified claim (指标): a count, amount of money, share, ratio, duration or area, with what was measured, "
+    "the year it refers to and how it is hedged. Dates, ordinals, phone numbers and numerals inside slogans are not "
+    "indicators. Grain: one row per figure in the text.",
+    "每个量化表述(指标):数量、金额、比率、比例、时长或面积,及其所指对象、年份和限定方式。日期、序数、电话号码及提法中的数字不是指标。粒度:文中每个数字一行。",
+    (
+        Column("indicator_id", pa.string(), "Id: hash of doc_id and offsets.", "id:文档 id 与位置的哈希。", False),
+        Column("doc_id", pa.string(), "Document id.", "文档 id。", False),
+        Column("sentence_id", pa.string(), "Sentence containing the figure.", "所在句子 id。"),
+        Column("number_id", pa.string(), "The row in numbers this indicator reads.", "对应 numbers 表中的行。", False),
+        *_provenance(),
+        Column("text", pa.string(), "The figure as written in the source script, with its hedge and counter: 超90%, 兩千餘名, 1.1萬人次.", "原文写法(原文字体,含限定词和量词):超90%、兩千餘名、1.1萬人次。", False),
+        Column("text_simplified", pa.string(), "The figure in the normalised text.", "规范化文本中的写法。", False),
+        Column("value", pa.float64(), "Value with every multiplier applied (12亿元 → 1200000000; 1.22万元 → 12200); percent in percent (超过七成 → 70); a∶b as a/b; null for ranges.", "数值(已乘以万、亿等倍数):12亿元 → 1200000000;百分比以百分数计(超过七成 → 70);a∶b 记为 a/b;区间为空。"),
+        Column("value_min", pa.float64(), "Lower end of a range (3至5个 → 3).", "区间下限(3至5个 → 3)。"),
+        Column("value_max", pa.float64(), "Upper end of a range (3至5个 → 5).", "区间上限(3至5个 → 5)。"),
+        Column("unit", pa.string(), "Counter or measure, Simplified, multiplier removed: 户, 个, 名, 人次, 元, %, 亩, 吨, 小时. 成 and 个百分点 become %.", "量词或单位(简体,不含倍数):户、个、名、人次、元、%、亩、吨、小时。成、个百分点记为 %。"),
+        Column("kind", pa.string(), "count, money, percent, ratio, duration, area or other.", "类型:count 数量、money 金额、percent 百分比、ratio 比例、duration 时长、area 面积、other 其他。", False),
+        Column("qualifier", pa.string(), "exact (also 达, 累计), approx (近, 约, 左右), lower_bound (超, 超过, 多, 余, 以上, 突破, 逾, 不少于), upper_bound (不到, 以下, 不足) or range.", "限定:exact 精确(含 达、累计)、approx 约数(近、约、左右)、lower_bound 下限(超、超过、多、余、以上、突破、逾、不少于)、upper_bound 上限(不到、以下、不足)、range 区间。", False),
+        Column("note", pa.string(), "How a percent was written (成, 个百分点, 千分之) or 'change' for a rate of change (增长150%).", "百分比的写法(成、个百分点、千分之),或 change 表示变化率(增长150%)。"),
+        Column("subject", pa.string(), "What is measured, a short Simplified noun phrase from the sentence: 建档立卡户, 农村电商销售额, 网办化率. Null when the sentence does not say.", "所计量的对象(取自句子的简体名词短语):建档立卡户、农村电商销售额、网办化率;句中未说明时为空。"),
+        Column("subject_start", pa.int64(), "Start of the subject in the normalised text.", "对象在规范化文本中的起始位置。"),
+        Column("subject_end", pa.int64(), "End of the subject, exclusive.", "对象结束位置(不含)。"),
+        Column("year", pa.int32(), "Year the figure refers to, when the sentence states it before the figure (2020年，全区33个…); 今年/去年/前年 resolved against the publication date.", "数字所指年份(句中数字前注明时):2020年,全区33个…;今年、去年、前年按发布日期推算。"),
+        Column("place_adcode", pa.string(), "Administrative code of the most specific place the claim is scoped to: a place named in the sentence, else the document's main locality.", "表述所指最具体地点的行政区划代码:句中提及的地点,否则为文档的主要地点。"),
+        Column("fixed_expression", pa.bool_(), "True for a small count inside a fixed expression (三大主导产业, 四支队伍): kept, but filter it out to count claims only.", "固定说法中的小数目(三大主导产业、四支队伍)为 true;仅统计表述时可将其滤除。", False),
+        Column("sentence", pa.string(), "The sentence, as context (normalised).", "所在句子(规范化),作为上下文。", withheld=True),
+    ),
+)
+
+CAMPAIGN_TERMS = Table(
+    "campaign_terms",
+    "extracted",
+    "term_id",
+    "Campaign terms and slogans (提法): every quoted term (“…”, 「…」, 『…』, ‘…’) and every numbered formula, quoted "
+    "or not (五双, 三提三当, 1+3+N). Grain: one row per occurrence.",
+    "提法与口号:每个加引号的词语(“…”「…」『…』‘…’)及每个数字提法,无论是否加引号(五双、三提三当、1+3+N)。粒度:每次出现一行。",
+    (
+        Column("term_id", pa.string(), "Id: hash of doc_id and offsets.", "id:文档 id 与位置的哈希。", False),
+        Column("doc_id", pa.string(), "Document id.", "文档 id。", False),
+        Column("sentence_id", pa.string(), "Sentence containing the term.", "所在句子 id。"),
+        *_provenance(),
+        Column("text", pa.string(), "The term as written in the source script, without quotation marks.", "原文写法(原文字体,不含引号)。", False),
+        Column("term", pa.string(), "The term in Simplified script.", "简体提法。", False),
+        Column("quote", pa.string(), "The quotation marks around it (“”, 「」, 『』, ‘’), or empty when unquoted.", "所用引号(“”、「」、『』、‘’);无引号时为空字符串。", False),
+        Column("is_formula", pa.bool_(), "Whether it is a numbered formula (五双, 三提三当, 两代表一委员, 6+X).", "是否为数字提法(五双、三提三当、两代表一委员、6+X)。", False),
+    ),
+)
+
+TERM_DIFFUSION = Table(
+    "term_diffusion",
+    "extracted",
+    "diffusion_id",
+    "How campaign terms spread: terms found in more than one document or locality, with first-seen publication date "
+    "per locality. Grain: one row per term and locality (the document's main locality; null when unknown).",
+    "提法的扩散:出现在多个文档或多个地点的提法,以及在每个地点首次出现的发布日期。粒度:每个提法与地点一行(地点为文档的主要地点,未知时为空)。",
+    (
+        Column("diffusion_id", pa.string(), "Id: hash of term and locality.", "id:提法与地点的哈希。", False),
+        Column("term", pa.string(), "The term (Simplified).", "提法(简体)。", False),
+        Column("is_formula", pa.bool_(), "Whether it is a numbered formula.", "是否为数字提法。", False),
+        Column("locality_adcode", pa.string(), "Main locality of the documents (adcode); null when not known.", "文档主要地点(行政区划代码);未知时为空。"),
+        Column("locality_name", pa.string(), "Name of that locality.", "该地点名称。"),
+        Column("documents", pa.int64(), "Documents of this locality using the term.", "该地点使用此提法的文档数。", False),
+        Column("mentions", pa.int64(), "Occurrences in those documents.", "在这些文档中出现的次数。", False),
+        Column("first_seen", pa.string(), "Earliest publication date among those documents (ISO 8601); null when none is dated.", "这些文档中最早的发布日期(ISO 8601);均无日期时为空。"),
+        Column("first_doc_id", pa.string(), "The document that first used it there (earliest date, then doc_id).", "在该地点最早使用该提法的文档(按日期,再按 id)。", False),
+        Column("term_documents", pa.int64(), "Documents using the term, in all localities.", "所有地点中使用该提法的文档数。", False),
+        Column("term_localities", pa.int64(), "Distinct known localities using the term.", "使用该提法的不同已知地点数。", False),
+    ),
+)
+
+TABLES: tuple[Table, ...] = (SOURCE_FILES, DOCUMENTS, REJECTED_FILES, PARAGRAPHS, SENTENCES, NUMBERS,
+                             INDICATORS, CAMPAIGN_TERMS, TERM_DIFFUSION)
 BY_NAME = {t.name: t for t in TABLES}

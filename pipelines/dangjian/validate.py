@@ -232,6 +232,10 @@ class _Context:
         return set(self.tables["sentences"]["sentence_id"].to_pylist())
 
     @cached_property
+    def number_ids(self) -> set[str]:
+        return set(self.tables["numbers"]["number_id"].to_pylist())
+
+    @cached_property
     def source_files(self) -> dict[str, dict]:
         return {r["path"]: r for r in self._rows("source_files", ["path", "status", "doc_id"])}
 
@@ -276,6 +280,11 @@ def _doc_exists(frame: pd.DataFrame, ctx: _Context) -> list:
 def _sentence_exists(frame: pd.DataFrame, ctx: _Context) -> list:
     ids = ctx.sentence_ids
     return [None if _missing(s) else s in ids for s in frame["sentence_id"]]
+
+
+def _number_exists(frame: pd.DataFrame, ctx: _Context) -> list:
+    ids = ctx.number_ids
+    return [None if _missing(n) else n in ids for n in frame["number_id"]]
 
 
 def _source_file_doc_id(frame: pd.DataFrame, ctx: _Context) -> list:
@@ -325,6 +334,13 @@ _OFFSET_TABLE_COLUMNS = (
     Derived("ref_doc_text_slice", ("documents",), "documents.text[start:end]", _doc_slice("text")),
 )
 
+# Rows that cite a span of a document's text and sit in one of its sentences.
+_TEXT_SPAN_COLUMNS = _OFFSET_TABLE_COLUMNS + (
+    Derived("ref_doc_clean_text_slice", ("documents",), "documents.clean_text[start:end]", _doc_slice("clean_text")),
+    Derived("ref_sentence_in_sentences", ("sentences",),
+            "sentence_id is a sentences.sentence_id (null when sentence_id is null)", _sentence_exists),
+)
+
 #: Per table, the derived columns its suite may use. ``ref_*`` come from other
 #: tables, ``derived_*`` from the row itself.
 DERIVED: dict[str, tuple[Derived, ...]] = {
@@ -345,11 +361,11 @@ DERIVED: dict[str, tuple[Derived, ...]] = {
     ),
     "paragraphs": _OFFSET_TABLE_COLUMNS,
     "sentences": _OFFSET_TABLE_COLUMNS,
-    "numbers": _OFFSET_TABLE_COLUMNS + (
-        Derived("ref_doc_clean_text_slice", ("documents",), "documents.clean_text[start:end]", _doc_slice("clean_text")),
-        Derived("ref_sentence_in_sentences", ("sentences",),
-                "sentence_id is a sentences.sentence_id (null when sentence_id is null)", _sentence_exists),
+    "numbers": _TEXT_SPAN_COLUMNS,
+    "indicators": _TEXT_SPAN_COLUMNS + (
+        Derived("ref_number_in_numbers", ("numbers",), "number_id is a numbers.number_id", _number_exists),
     ),
+    "campaign_terms": _TEXT_SPAN_COLUMNS,
 }
 
 

@@ -50,7 +50,7 @@ __all__ = [
     "parse_percent",
 ]
 
-KINDS = ("number", "percent", "fraction", "ordinal", "date", "time", "phone", "term")
+KINDS = ("number", "percent", "fraction", "ratio", "ordinal", "date", "time", "phone", "term")
 QUALIFIERS = ("exact", "approx", "lower_bound", "upper_bound", "range")
 
 
@@ -750,7 +750,7 @@ _PHONE_RES = [
 ]
 _PHONE_CONTEXT_RE = re.compile(r"(?<![0-9.,])[0-9]{7,8}(?![0-9.,])")
 _PHONE_CUES = ("电话", "热线", "传真", "联系方式", "咨询", "拨打", "Tel", "TEL", "tel")
-_RATIO_RE = re.compile(r"(?<![0-9])[0-9]+(?:\.[0-9]+)?(?:[∶:][0-9]+(?:\.[0-9]+)?)+(?![0-9])")
+_RATIO_RE = re.compile(r"(?<![0-9.])[0-9]+(?:\.[0-9]+)?(?:[∶:︰][0-9]+(?:\.[0-9]+)?)+(?![0-9])")
 
 _ORD_RES = {
     "di": re.compile(f"第(?P<a>{RUN})(?P<unit>{UNIT})?"),
@@ -937,6 +937,16 @@ def _quotes(scan: _Scan) -> None:
             if len(m.group(1)) <= _MAX_TERM_QUOTE:
                 _terms_in(scan, m.start(1), m.end(1), "quoted")
         scan.refresh()
+
+
+def _ratios(scan: _Scan) -> None:
+    """1∶1.2, 3:2, 1︰2︰3. Times (08:46) were claimed before. A two-part
+    ratio a∶b has value a/b; longer ones keep no single value."""
+    for m in _RATIO_RE.finditer(scan.work):
+        parts = [Decimal(p) for p in re.split("[∶:︰]", m.group())]
+        value = parts[0] / parts[1] if len(parts) == 2 and parts[1] != 0 else None
+        scan.emit(m.start(), m.end(), "ratio", value=value)
+    scan.refresh()
 
 
 def _codes_and_formulas(scan: _Scan) -> None:
@@ -1322,7 +1332,7 @@ def find_numbers(text: str) -> list[NumberMention]:
         _slogans(scan)
         _dates_and_times(scan)
         _phones(scan)
-        _mask(scan, _RATIO_RE)
+        _ratios(scan)
         _ordinals(scan)
         _percents(scan)
         _fractions(scan)
