@@ -154,8 +154,9 @@ def indicator_report(scores: dict[str, DocScore]) -> str:
 
 
 # Recognizers-Text currency units → the unit our indicators use.
-_CURRENCY_UNITS = {"CNY": {"元", "块", "块钱"}, "USD": {"美元"}, "EUR": {"欧元"}, "HKD": {"港元"}, "JPY": {"日元"},
-                   "GBP": {"英镑"}}
+_CURRENCY_UNITS = {"CNY": {"元", "块", "块钱", "人民币"}, "USD": {"美元", "美圆"}, "EUR": {"欧元"}, "HKD": {"港元"},
+                   "JPY": {"日元"}, "GBP": {"英镑"}, "TWD": {"台币", "新台币"}, "CHF": {"瑞士法郎"}, "NGN": {"奈拉"},
+                   "KRW": {"韩元"}}
 
 
 def score_peer_currency(cases: list[dict]) -> tuple[int, int, list[str]]:

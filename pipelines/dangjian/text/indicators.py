@@ -20,7 +20,8 @@ from dangjian.text.numbers import NumberMention, find_numbers
 
 KINDS = ("count", "money", "percent", "ratio", "duration", "area", "other")
 
-_MONEY_UNITS = {"元", "美元", "欧元", "港元", "日元", "英镑", "块钱", "块"}
+_MONEY_UNITS = {"元", "美元", "欧元", "港元", "日元", "英镑", "块钱", "块", "人民币", "美圆", "新台币", "台币",
+                "瑞士法郎", "法郎", "卢布", "韩元", "奈拉"}
 _AREA_UNITS = {"亩", "平方米", "平方公里", "平方千米", "公顷", "m²", "km²", "km2"}
 _DURATION_UNITS = {"年", "个月", "月", "天", "周", "星期", "小时", "分钟", "季度", "工作日", "秒"}
 _OTHER_UNITS = {
@@ -32,17 +33,34 @@ _OTHER_UNITS = {
 # stock or flow a report claims: 100周年 is a date, not a quantity.
 _NOT_CLAIM_UNITS = {"周年"}
 
-# A duration right before these is a time frame (三年来, 五年内), not a claim.
-_TIME_FRAME_AFTER = re.compile(r"(?:来|以来|内|之内|中|间|期间|里|后|之后|前|之前|以后|多来|计划|规划|行动)")
-# … and after these (近三年, 今后五年, 每年, 过去十年).
-_TIME_FRAME_BEFORE = re.compile(r"(?:近|这|今后|未来|过去|此前|前|后|每|连续|最近|用|经过|历时|花)$")
+# A duration is a claim (为期三天, 提前一年, 姚军福十多年来探索…) unless it dates
+# something (80年前), names a plan (三年行动计划) or means "recent" (近三年).
+_TIME_FRAME_AFTER = re.compile(r"(?:前(?![列进行])|之前|以前|行动计划|计划|规划)")
+_TIME_FRAME_BEFORE = re.compile(r"(?:近|最近|今后|未来|过去)$")
+# 建党百年, 建国70年: an anniversary, not a duration someone claims.
+_ANNIVERSARY_BEFORE = re.compile(r"(?:建党|建国|成立|诞辰|建校|建院|建区|建市|改革开放)$")
+# 四套班子 is the name of the leadership bodies, not a count of them.
+_NAME_AFTER = re.compile(r"班子")
+_TIME_COUNTER = re.compile(r"^个[多余半]?(?=月|小时|星期|季度|工作日|钟头)")
+# 一个, 一条, 一支 are articles ("a"), not counts: 探索出一条…路子, 打造一支…队伍.
+_ARTICLE = re.compile(r"^一(?![十百千万亿0-9])")
+# A hedge separated from its figure by a particle: 突破了1万美元, 约为1:120.
+_DETACHED_HEDGE = re.compile(r"(?P<h>突破|超过|超|逾|不少于|不低于|至少|近|约|接近|将近|大约|不到|不足)(?:了|为|到|达)$")
+_HEDGE_QUALIFIER = {"突破": "lower_bound", "超过": "lower_bound", "超": "lower_bound", "逾": "lower_bound",
+                    "不少于": "lower_bound", "不低于": "lower_bound", "至少": "lower_bound", "近": "approx",
+                    "约": "approx", "接近": "approx", "将近": "approx", "大约": "approx", "不到": "upper_bound",
+                    "不足": "upper_bound"}
+# A figure followed by a noun that holds its counter: 70万人民群众, 160万总人口.
+_PEOPLE_AFTER = re.compile(r"(?:人民|人口|总人口|常住人口|户籍人口|群众|居民|农民|党员|职工|干部|人)")
 
-_CLAUSE_BREAK = re.compile(r"[，,。；;！!？?：:\n（）()【】\[\]“”‘’「」『』]")
+# Quotation marks and brackets do not end a clause: “两个覆盖率”稳定保持100%.
+_CLAUSE_BREAK = re.compile(r"[，,。；;！!？?：:\n]")
 # Words that link a subject to its figure: 销售额突破12亿元, 覆盖率达100%.
 _LINK_VERB = re.compile(
     r"(?:达到了|达到|达|为|是|有|共有|共计|共|总计|合计|累计达|累计|计|超过|超|突破|逾|近|约|接近|将近|不少于|"
     r"不足|不到|低于|高于|增长|增加|提高到|提高|提升至|提升到|提升|上升到|上升|下降到|下降|降低到|降低|减少|"
-    r"增至|降至|升至|占比|占|比例为|同比增长|同比|比上年|较上年|分别|均|已|已经|都|总|全部|新增|再|又|仅|即)+$"
+    r"增至|降至|升至|占比|占|比例为|同比增长|同比|比上年|较上年|分别|均|已|已经|都|总|全部|新增|再|又|仅|即|"
+    r"稳定保持|保持|稳定在|维持在|维持|保持在)+$"
 )
 # Scope and time words that open a clause but are not what is measured.
 _LEAD_SCOPE = re.compile(
@@ -51,13 +69,20 @@ _LEAD_SCOPE = re.compile(
     r"全省|全市|全区|全县|全镇|全乡|全村|全党|全国|本市|本区|本县|该市|该区|该县|该镇|该村|"
     r"通过|经过|依托|围绕|共|已|累计|先后|陆续|相继|目前已|已经|全|各|每|这|那|此|还|又|并|和|及|与|在|从|对|为|让|使|以|将)+"
 )
+# Verbs that open a clause before its object: 招引高层次人才56名 → 高层次人才.
+_LEAD_VERB = re.compile(
+    r"^(?:招引|引进|培训|轮训|组建|新建|改扩建|建成|建立|打造|创建|培育|培树|实施|签约|签订|发放|慰问|走访|帮扶|帮助|"
+    r"带动|吸纳|选派|抽调|选聘|选拔|发展|整顿提升|整顿|清理撤换|清理|搜寻整改|整改|排查|化解|调解|办理|受理|解决|"
+    r"开展|举办|组织|推动|推进|落实|设立|增设|成立|领办|认领|评选|表彰|命名|投入|争取|兜底管理|长效管理|管理|拆除|清除)"
+)
 # Nouns that name a measure (…率, …额): a figure right after them is their value.
 _MEASURE_NOUN = re.compile(r"(?:率|额|数|量|值|比|比例|比重|占比|收入|资金|经费|产值|规模|面积|总量|人次|GDP|指数|均价|价格|产量|总额|成本|效益|增速|增幅)$")
 # Verbs and particles that end a noun phrase after the figure (33个行政村签订…).
 _PHRASE_STOP = re.compile(
     r"(?:签订|参加|参与|开展|实现|完成|获得|获评|入选|被|全部|均|都|已|共|建立|成立|组建|设立|纳入|达到|达|覆盖|受益|"
     r"脱贫|增收|参训|结对|开通|建成|投入|落实|进行|享受|提供|走访|带动|帮助|推动|推进|通过|成为|形成|组成|"
-    r"和|与|及|等|的|在|为|是|有|向|从|对|将|把|由|也|还|并|中|上|里|内|以|；|、)"
+    r"荣获|获|被评为|进驻|扎根|分在|实行|实施|担任|参加|加入|完成|签约|"
+    r"全覆盖|全部|全面|和|与|及|等|的|在|为|是|有|向|从|对|将|把|由|也|还|并|中|以|；|、)"
 )
 _HAN = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
 _YEAR_RE = re.compile(r"(?P<y>(?:19|20)[0-9]{2})年|(?P<rel>今年|去年|前年|当年)")
@@ -128,7 +153,28 @@ def _is_time_frame(text: str, m: NumberMention, clause_start: int) -> bool:
         return False
     after = text[m.end:m.end + 4]
     before = text[max(clause_start, m.start - 4):m.start]
-    return bool(_TIME_FRAME_AFTER.match(after) or _TIME_FRAME_BEFORE.search(before))
+    recent = _TIME_FRAME_BEFORE.search(before) and m.unit in ("年", "个月", "月", "季度")
+    return bool(_TIME_FRAME_AFTER.match(after) or recent or _ANNIVERSARY_BEFORE.search(before))
+
+
+def _reading(text: str, m: NumberMention) -> tuple[float | None, float | None, float | None, str | None, str, str]:
+    """(value, value_min, value_max, unit, kind, qualifier) of a quantity as an indicator."""
+    value, vmin, vmax, unit, qualifier = m.value, m.value_min, m.value_max, m.unit, m.qualifier
+    kind = indicator_kind(m)
+    if m.kind == "fraction":  # 三分之一以上: a share, in percent like 成 and %
+        value, vmin, vmax = (None if v is None else v * 100 for v in (value, vmin, vmax))
+        unit, kind = "%", "percent"
+    elif m.kind == "percent":
+        unit = "%"
+    elif unit and kind == "duration":
+        unit = _TIME_COUNTER.sub("", unit)  # 两个半月 → 月, like 两年 → 年
+    elif unit is None and m.kind == "number" and _PEOPLE_AFTER.match(text, m.end):
+        unit, kind = "人", "count"
+    if qualifier == "exact":
+        hedge = _DETACHED_HEDGE.search(text, max(0, m.start - 4), m.start)
+        if hedge:
+            qualifier = _HEDGE_QUALIFIER[hedge.group("h")]
+    return value, vmin, vmax, unit, kind, qualifier
 
 
 def _strip_scope(phrase: str, offset: int) -> tuple[str, int]:
@@ -144,6 +190,9 @@ def _subject_before(text: str, clause_start: int, start: int) -> tuple[str, int]
     if cut:
         phrase = phrase[:cut.start()]
     phrase, at = _strip_scope(phrase, clause_start)
+    lead = _LEAD_VERB.match(phrase)
+    if lead and len(phrase) - lead.end() >= 2:
+        phrase, at = phrase[lead.end():], at + lead.end()
     # A long run is more than a noun phrase: keep its tail.
     if len(phrase) > 12:
         at += len(phrase) - 12
@@ -158,8 +207,8 @@ def _subject_after(text: str, end: int, clause_end: int) -> tuple[str, int] | No
     stop = _PHRASE_STOP.search(phrase)
     if stop:
         phrase = phrase[:stop.start()]
-    phrase = phrase[:10]
-    if len(phrase) < 1 or not _HAN.match(phrase):
+    phrase = phrase[:14]
+    if len(phrase) < 1 or not _HAN.match(phrase.lstrip("“‘「『(（")):
         return None
     return phrase, end
 
@@ -178,7 +227,8 @@ def subject_of(text: str, m: NumberMention, kind: str) -> tuple[str, int] | None
         return before
     if kind in ("count", "area", "other"):
         after = _subject_after(text, m.end, clause_end)
-        if after and (len(after[0]) >= 2 or not before):
+        # 清华、复旦等60多所高校: the list before is examples, the noun after is the subject.
+        if after and (len(after[0]) >= 2 or not before or before[0].endswith("等")):
             return after
     return before
 
@@ -204,7 +254,7 @@ def _fixed_expression(text: str, m: NumberMention, kind: str, clause_start: int)
         return False
     if _COUNTING_BEFORE.search(text[max(clause_start, m.start - 3):m.start]):
         return False
-    return m.end < len(text) and bool(_HAN.match(text[m.end]))
+    return m.end < len(text) and bool(_HAN.match(text[m.end:m.end + 2].lstrip("“‘「『")))
 
 
 def _sentence_start(text: str, i: int) -> int:
@@ -231,16 +281,19 @@ def find_indicators(text: str, numbers: list[NumberMention] | None = None,
             continue
         if m.value is None and m.value_min is None:
             continue  # a three-part ratio (1∶2∶3) has no single value
-        kind = indicator_kind(m)
+        value, vmin, vmax, unit, kind, qualifier = _reading(text, m)
+        if kind == "count" and value == 1 and qualifier == "exact" and _ARTICLE.match(m.text):
+            continue
+        if _NAME_AFTER.match(text, m.end):
+            continue
         clause_start, _ = _clause(text, m.start, m.end)
         if _is_time_frame(text, m, clause_start):
             continue
         subject = subject_of(text, m, kind)
         out.append(Indicator(
             start=m.start, end=m.end, text=m.text,
-            value=m.value, value_min=m.value_min, value_max=m.value_max,
-            unit="%" if m.kind == "percent" else m.unit,
-            kind=kind, qualifier=m.qualifier, note=m.note,
+            value=value, value_min=vmin, value_max=vmax, unit=unit,
+            kind=kind, qualifier=qualifier, note="分之" if m.kind == "fraction" else m.note,
             subject=subject[0] if subject else None,
             subject_start=subject[1] if subject else None,
             subject_end=subject[1] + len(subject[0]) if subject else None,

@@ -537,6 +537,8 @@ _UNIT_SPECS: list[tuple[str, str]] = [
     ("小时", ""), ("分钟", ""), ("星期", ""), ("季度", ""), ("工作日", ""),
     ("人次", ""), ("户次", ""), ("家次", ""), ("场次", ""), ("批次", ""), ("架次", ""),
     ("车次", ""), ("美元", ""), ("欧元", ""), ("港元", ""), ("日元", ""), ("英镑", ""),
+    ("人民币", ""), ("美圆", ""), ("新台币", ""), ("台币", ""), ("瑞士法郎", ""), ("法郎", ""),
+    ("卢布", ""), ("韩元", ""), ("奈拉", ""),
     ("块钱", ""),
     ("个", "人体性案"), ("名", "单称义额"), ("位", "数置于列"), ("人", "民大"),
     ("户", "口籍外型"), ("家", "庭乡长属园政具电"), ("所", "以有在属得谓"), ("座", "谈位"),
@@ -1109,6 +1111,22 @@ def _longest_numeral(run: str) -> tuple[str, Decimal]:
     raise ValueError(f"no numeral in {run!r}")
 
 
+# 一半, 半数, 过半: half of a whole, 50 %. Not 一半以上's neighbours like 另一半.
+_HALF_RE = re.compile(f"(?P<lead>{LEAD})?(?<![另这那其])(?:一半|半数)(?P<trail>{TRAIL})?|过半(?:数)?")
+
+
+def _halves(scan: _Scan) -> None:
+    for m in _HALF_RE.finditer(scan.work):
+        if m.group().startswith("过半"):
+            scan.emit(m.start(), m.end(), "percent", value=50, unit="%", qualifier="lower_bound", note="过半")
+            continue
+        core = m.start() + len(m.group("lead") or "")
+        start, end, lead_q, trail_q = _with_quals(scan, m, core)
+        scan.emit(start, end, "percent", value=50, unit="%", qualifier=_combine_qualifier(lead_q, None, trail_q),
+                  note="一半")
+    scan.refresh()
+
+
 def _percents(scan: _Scan) -> None:
     for name, regex in _PCT_RES.items():
         for m in regex.finditer(scan.work):
@@ -1272,8 +1290,8 @@ def _quantities(scan: _Scan) -> None:
         lead_valid = bool(lead) and _lead_ok(scan, lead, m.start("lead"))
         if lead == "上" and not (len(run) == 1 and run in "百千万亿" and unit):
             lead_valid = False  # 上 means "reaching" only in 上百/上千/上万
-        if lead == "近" and unit in _TIME_UNITS:
-            lead_valid = False  # 近三年: the last three years, not "nearly"
+        if lead == "近" and unit in ("年", "个月", "月", "季度"):
+            lead_valid = False  # 近三年: the last three years, not "nearly" (but 近40小时 is nearly)
 
         if _chinese_only(run):
             if len(run) >= 2 and all(c in _DIG + _FIN_DIG for c in run):
@@ -1335,6 +1353,7 @@ def find_numbers(text: str) -> list[NumberMention]:
         _ratios(scan)
         _ordinals(scan)
         _percents(scan)
+        _halves(scan)
         _fractions(scan)
         _ranges(scan)
         _quantities(scan)

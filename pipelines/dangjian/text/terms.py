@@ -22,6 +22,8 @@ MAX_TERM_CHARS = 20
 _SPEECH = re.compile(r"[，。！？；：,!?;:…]")
 _QUOTES = (("“", "”"), ("「", "」"), ("『", "』"), ("‘", "’"))
 _QUOTE_RES = [(o + c, re.compile(f"{o}([^{o}{c}\n]{{1,{MAX_TERM_CHARS}}}){c}")) for o, c in _QUOTES]
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_AFTER_TERM = re.compile(r"[，。；、：！？,.;:!?”’」』）)\s]|[的和与及等]")
 _HAN_OR_ALNUM = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 # Numbered formulas: a numeral heads the term (五双, 四个意识) or joins its parts (1+3+N).
 _NUMBERED = re.compile(
@@ -62,8 +64,11 @@ def _unquoted_formulas(text: str) -> list[tuple[int, int]]:
         prev = text[m.start() - 1] if m.start() else ""
         if nums[0].group() == "一" and (tails[0][0] in nm._YI_WORD_NEXT or prev in nm._YI_WORD_PREV):
             continue
-        # The last part is as long as the one before it: 一强三创, 两代表一委员.
+        # The last part is as long as the one before it (一强三创, 两代表一委员),
+        # or two characters when a break follows them (四抓两整治,).
         end = min(len(text), m.end() + len(tails[-1]))
+        if len(tails[-1]) == 1 and _HAN.match(text, end) and (end + 1 == len(text) or _AFTER_TERM.match(text, end + 1)):
+            end += 1
         spans.append((m.start(), end))
     return spans
 
