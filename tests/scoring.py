@@ -66,6 +66,17 @@ def value_right(pred: dict, gold: dict) -> bool:
     return _close(pred["value"], gold.get("value"))
 
 
+def subject_close(pred: str, gold: str) -> bool:
+    """Contained either way, or at least 60% of the annotated subject's
+    characters appear in the predicted one and vice versa at half."""
+    if not pred:
+        return False
+    if gold in pred or pred in gold:
+        return True
+    p, g = set(pred), set(gold)
+    return len(p & g) >= 0.6 * len(g) and len(p & g) >= 0.5 * len(p)
+
+
 @dataclass
 class DocScore:
     doc: str
@@ -74,6 +85,10 @@ class DocScore:
     fp: int = 0
     qualifier_right: int = 0
     kind_right: int = 0
+    subject_total: int = 0  # true positives whose gold item names a subject
+    subject_right: int = 0  # … and the predicted subject contains it or lies inside it
+    subject_close: int = 0  # … or shares most of its characters (annotated subjects are often paraphrased)
+    year_right: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -115,6 +130,12 @@ def score_indicators(gold: list[dict] | None = None) -> dict[str, DocScore]:
                 s.tp += 1
                 s.qualifier_right += p["qualifier"] == g["qualifier"]
                 s.kind_right += p["kind"] == g["kind"]
+                s.year_right += p["year"] == g.get("year")
+                if g.get("subject"):
+                    s.subject_total += 1
+                    ps = p["subject"] or ""
+                    s.subject_right += bool(ps) and (g["subject"] in ps or ps in g["subject"])
+                    s.subject_close += subject_close(ps, g["subject"])
                 if p["qualifier"] != g["qualifier"]:
                     s.errors.append(f"qualifier {p['text']!r}: {p['qualifier']} ≠ {g['qualifier']}")
                 continue
@@ -141,6 +162,10 @@ def totals(scores: dict[str, DocScore]) -> DocScore:
         t.fp += s.fp
         t.qualifier_right += s.qualifier_right
         t.kind_right += s.kind_right
+        t.subject_total += s.subject_total
+        t.subject_right += s.subject_right
+        t.year_right += s.year_right
+        t.subject_close += s.subject_close
     return t
 
 
@@ -186,7 +211,9 @@ def main() -> int:
     print("Indicators against tests/gold/indicators.jsonl\n")
     print(indicator_report(scores))
     t = totals(scores)
-    print(f"\nkind right on {t.kind_right}/{t.tp} matches")
+    print(f"\nkind right on {t.kind_right}/{t.tp} matches; year right on {t.year_right}/{t.tp}; "
+          f"subject containing or inside the annotated one on {t.subject_right}/{t.subject_total}, "
+          f"close to it on {t.subject_close}/{t.subject_total}")
     for s in scores.values():
         if s.errors:
             print(f"\n{s.doc}")

@@ -85,7 +85,8 @@ _PHRASE_STOP = re.compile(
     r"全覆盖|全部|全面|和|与|及|等|的|在|为|是|有|向|从|对|将|把|由|也|还|并|中|以|；|、)"
 )
 _HAN = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
-_YEAR_RE = re.compile(r"(?P<y>(?:19|20)[0-9]{2})年|(?P<rel>今年|去年|前年|当年)")
+# A year after 较/比 is a baseline (较2018年增加), not the year the figure is for.
+_YEAR_RE = re.compile(r"(?<![较比])(?P<y>(?:19|20)[0-9]{2})年(?!相比|比)|(?<![较比])(?P<rel>今年|去年|前年|当年)")
 # Verbs of counting before a small figure: 共有三个, 新增两家 — a claim, not a fixed expression.
 _COUNTING_BEFORE = re.compile(r"(?:共|有|达|累计|合计|总计|计|新增|增加|减少|建成|新建|组建|成立|培训|发放|慰问|帮扶|招引|吸纳|引进)$")
 _CN_SMALL = set("一二两三四五六七八九十")
@@ -189,6 +190,12 @@ def _subject_before(text: str, clause_start: int, start: int) -> tuple[str, int]
     cut = _LINK_VERB.search(phrase)
     if cut:
         phrase = phrase[:cut.start()]
+    # In a list (党员突击队326个、党员先锋队1120个) the subject starts after
+    # the previous item's figure or separator.
+    last = max(phrase.rfind(c) for c in "、0123456789")
+    if last >= 0:
+        phrase, clause_start = phrase[last + 1:], clause_start + last + 1
+    phrase = phrase.removesuffix("的")
     phrase, at = _strip_scope(phrase, clause_start)
     lead = _LEAD_VERB.match(phrase)
     if lead and len(phrase) - lead.end() >= 2:
@@ -204,6 +211,8 @@ def _subject_before(text: str, clause_start: int, start: int) -> tuple[str, int]
 
 def _subject_after(text: str, end: int, clause_end: int) -> tuple[str, int] | None:
     phrase = text[end:clause_end]
+    if phrase.startswith("的"):  # 84.3%的村庄: a share of the villages
+        phrase, end = phrase[1:], end + 1
     stop = _PHRASE_STOP.search(phrase)
     if stop:
         phrase = phrase[:stop.start()]
@@ -225,7 +234,7 @@ def subject_of(text: str, m: NumberMention, kind: str) -> tuple[str, int] | None
     before = _subject_before(text, clause_start, m.start)
     if before and _MEASURE_NOUN.search(before[0]):
         return before
-    if kind in ("count", "area", "other"):
+    if kind in ("count", "area", "other") or (kind == "percent" and not before):
         after = _subject_after(text, m.end, clause_end)
         # 清华、复旦等60多所高校: the list before is examples, the noun after is the subject.
         if after and (len(after[0]) >= 2 or not before or before[0].endswith("等")):
