@@ -225,3 +225,106 @@ def main() -> int:
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT / "pipelines"))
     sys.exit(main())
+
+
+# --- entities ------------------------------------------------------------------------
+
+COUNTY_AND_ABOVE = ("province", "prefecture", "county")
+
+
+@dataclass
+class SpanScore:
+    """Precision/recall of span predictions against one gold file, per document."""
+
+    doc: str
+    required: int = 0
+    found: int = 0  # required gold items overlapped by a prediction
+    predicted: int = 0  # predictions that count (not only overlapping optional items)
+    correct: int = 0  # counted predictions that overlap some gold item
+    attr_total: int = 0  # matched items whose attribute (adcode, role) is checked
+    attr_right: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.predicted if self.predicted else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.required if self.required else 1.0
+
+    @property
+    def attr_accuracy(self) -> float:
+        return self.attr_right / self.attr_total if self.attr_total else 1.0
+
+
+def score_spans(gold: list[dict], predict, attr=None, label=lambda g: g.get("text") or g.get("name")) -> dict[str, SpanScore]:
+    """``predict(rel)`` gives rows with source_start/source_end; ``attr(pred,
+    gold)`` is None when the attribute is not checked for that gold item, else
+    whether the prediction gets it right."""
+    by_doc: dict[str, list[dict]] = defaultdict(list)
+    for g in gold:
+        by_doc[g["doc"]].append(g)
+    scores = {}
+    for rel, items in sorted(by_doc.items()):
+        s = SpanScore(rel, required=sum(1 for g in items if g["required"]))
+        preds = predict(rel)
+        for p in preds:
+            hits = [g for g in items if _overlap(p, g)]
+            if hits and not any(g["required"] for g in hits):
+                continue
+            s.predicted += 1
+            if hits:
+                s.correct += 1
+            else:
+                s.errors.append(f"spurious {p.get('text') or p.get('name')!r}")
+        for g in items:
+            if not g["required"]:
+                continue
+            matched = [p for p in preds if _overlap(p, g)]
+            if not matched:
+                s.errors.append(f"missed {label(g)!r}")
+                continue
+            s.found += 1
+            if attr is not None:
+                verdict = attr(matched[0], g)
+                if verdict is not None:
+                    s.attr_total += 1
+                    s.attr_right += verdict
+                    if not verdict:
+                        s.errors.append(f"attribute wrong on {label(g)!r}: {matched[0]} vs {g}")
+        scores[rel] = s
+    return scores
+
+
+def span_totals(scores: dict[str, SpanScore]) -> SpanScore:
+    t = SpanScore("all")
+    for s in scores.values():
+        for f in ("required", "found", "predicted", "correct", "attr_total", "attr_right"):
+            setattr(t, f, getattr(t, f) + getattr(s, f))
+    return t
+
+
+def span_report(scores: dict[str, SpanScore], attr_name: str | None = None) -> str:
+    head = "| document | required | found | predicted | precision | recall |" + (f" {attr_name} |" if attr_name else "")
+    lines = [head, "|---|---:|---:|---:|---:|---:|" + ("---:|" if attr_name else "")]
+    for s in [*scores.values(), span_totals(scores)]:
+        line = f"| {s.doc} | {s.required} | {s.found} | {s.predicted} | {s.precision:.3f} | {s.recall:.3f} |"
+        if attr_name:
+            line += f" {s.attr_right}/{s.attr_total} |"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def place_adcode_right(pred: dict, gold: dict) -> bool | None:
+    if gold.get("level") not in COUNTY_AND_ABOVE or not gold.get("adcode"):
+        return None
+    return pred.get("adcode") == gold["adcode"]
+
+
+def person_role_right(pred: dict, gold: dict) -> bool | None:
+    if not gold.get("role"):
+        return None
+    roles = [gold["role"], *(gold.get("additional_roles") or [])]
+    got = pred.get("role") or ""
+    return bool(got) and any(r in got or got in r for r in roles)
