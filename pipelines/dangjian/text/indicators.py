@@ -45,11 +45,13 @@ _TIME_COUNTER = re.compile(r"^个[多余半]?(?=月|小时|星期|季度|工作�
 # 一个, 一条, 一支 are articles ("a"), not counts: 探索出一条…路子, 打造一支…队伍.
 _ARTICLE = re.compile(r"^一(?![十百千万亿0-9])")
 # A hedge separated from its figure by a particle: 突破了1万美元, 约为1:120.
-_DETACHED_HEDGE = re.compile(r"(?P<h>突破|超过|超|逾|不少于|不低于|至少|近|约|接近|将近|大约|不到|不足)(?:了|为|到|达)$")
+_DETACHED_HEDGE = re.compile(r"(?P<h>突破|超过|超|逾|不少于|不低于|至少|近|约|接近|将近|大约|不到|不足)(?:了|为|到|达)?$")
 _HEDGE_QUALIFIER = {"突破": "lower_bound", "超过": "lower_bound", "超": "lower_bound", "逾": "lower_bound",
                     "不少于": "lower_bound", "不低于": "lower_bound", "至少": "lower_bound", "近": "approx",
                     "约": "approx", "接近": "approx", "将近": "approx", "大约": "approx", "不到": "upper_bound",
                     "不足": "upper_bound"}
+# A population figure: 常住人口68.5万.
+_POPULATION_BEFORE = re.compile(r"(?:人口|人数)(?:达到|达|为|约|近|超过|超|逾|突破)?$")
 # A figure followed by a noun that holds its counter: 70万人民群众, 160万总人口.
 _PEOPLE_AFTER = re.compile(r"(?:人民|人口|总人口|常住人口|户籍人口|群众|居民|农民|党员|职工|干部|人)")
 
@@ -169,7 +171,8 @@ def _reading(text: str, m: NumberMention) -> tuple[float | None, float | None, f
         unit = "%"
     elif unit and kind == "duration":
         unit = _TIME_COUNTER.sub("", unit)  # 两个半月 → 月, like 两年 → 年
-    elif unit is None and m.kind == "number" and _PEOPLE_AFTER.match(text, m.end):
+    elif unit is None and m.kind == "number" and (
+            _PEOPLE_AFTER.match(text, m.end) or _POPULATION_BEFORE.search(text, max(0, m.start - 6), m.start)):
         unit, kind = "人", "count"
     if qualifier == "exact":
         hedge = _DETACHED_HEDGE.search(text, max(0, m.start - 4), m.start)

@@ -542,7 +542,7 @@ _UNIT_SPECS: list[tuple[str, str]] = [
     ("块钱", ""),
     ("个", "人体性案"), ("名", "单称义额"), ("位", "数置于列"), ("人", "民大"),
     ("户", "口籍外型"), ("家", "庭乡长属园政具电"), ("所", "以有在属得谓"), ("座", "谈位"),
-    ("条", "例件款"), ("项", "目"), ("件", ""), ("支", "部持撑援付出书"),
+    ("条", "例件款"), ("项", "目"), ("件", ""), ("支", "部持撑援付出书"), ("部", "门署分长队落委位件署署"),
     ("批", "示准复评"), ("期", "间待望限盼刊末初中"), ("届", ""), ("次", "要序性"),
     ("轮", "训流换岗"), ("场", "所景地馆合"), ("处", "理置级长罚室"), ("类", ""),
     ("种", "植子养类"), ("级", "别"), ("层", "级面次"), ("间", ""), ("栋", ""), ("幢", ""),
@@ -725,6 +725,8 @@ _DATE_RES = [
     re.compile(
         rf"(?<![0-9.])(?P<m>{_M})月(?P<d>{_D})[日号](?:{_DATE_SEP}(?:(?P<m3>{_M})月)?(?P<d3>{_D})[日号])?"
     ),
+    # 1至8月, 1-6月份: a span of months without a year.
+    re.compile(rf"(?<![0-9.])(?P<m>{_M})(?:月)?{_DATE_SEP}(?P<m3>{_M})月(?:份)?"),
     re.compile(rf"(?<![0-9.])(?P<m>{_M})月(?:份)?"),
     re.compile(rf"(?<![0-9.])(?P<d>{_D})日"),
     re.compile(r"(?<![0-9])(?:[0-9]{2}|(?:1[5-9]|20)[0-9]0)年代"),
@@ -1296,8 +1298,8 @@ def _quantities(scan: _Scan) -> None:
         if _chinese_only(run):
             if len(run) >= 2 and all(c in _DIG + _FIN_DIG for c in run):
                 continue  # 一二, 两两: digit strings are not quantities in prose
-            if run[0] in _BIG_CH and not (lead_valid and len(run) == 1 and unit):
-                continue  # 万一, 万家: a multiplier needs a number or a qualifier
+            if run[0] in _BIG_CH and not ((lead_valid or approx_ch) and len(run) == 1 and unit):
+                continue  # 万一, 万家: a multiplier needs a number or a qualifier (近万块, 万余人)
             if not unit and not ((lead_valid or trail) and any(c in _UNIT_CH + _BIG_CH for c in run)):
                 continue  # bare Chinese numerals need a counter
             if run[0] in _UNIT_CH + _BIG_CH and scan.prev_char(run_start) in "几数":
