@@ -110,7 +110,7 @@ _STOP_WORDS = frozenset({
     "来源", "稿源", "委托", "牵头", "联系", "结对", "挂钩", "参加", "出席", "主持", "审议",
     "坚持", "加强", "全面", "产生", "列席", "当前", "对照", "参照", "依照", "选举", "服务",
     "带动", "提交", "报请", "报送", "经过", "作为", "成为", "设立", "设置", "进驻", "接受",
-    "赴", "代表", "向着", "中共", "中国共产党", "现任", "曾任", "历任", "出任", "升任", "调任", "同时", "目前", "近年", "今年", "去年", "明年", "以来", "期间",
+    "赴", "代表", "向着", "进入", "走进", "加入", "来到", "中共", "中国共产党", "现任", "曾任", "历任", "出任", "升任", "调任", "同时", "目前", "近年", "今年", "去年", "明年", "以来", "期间",
 })
 _STOP_WORD_ENDS = frozenset(w[-1] for w in _STOP_WORDS)
 #: Two-character words ending in an administrative suffix that name a kind
@@ -346,7 +346,8 @@ def _bare_suffix(text: str, pos: int, floor: int) -> int | None:
     return start
 
 
-def _generic_before(text: str, pos: int) -> bool:
+def generic_modifier_before(text: str, pos: int) -> bool:
+    """True if a modifier that makes a body generic (基层, 临时, 各级) ends at ``pos``."""
     return any(text.startswith(m, pos - len(m)) for m in _GENERIC_MODIFIERS)
 
 
@@ -444,7 +445,7 @@ def _in_formula(text: str, start: int, end: int) -> bool:
 
 def _head_mention(text: str, start: int, end: int, head: _Head, floor: int) -> OrgMention | None:
     if head.needs == "admin":
-        if _generic_before(text, start):
+        if generic_modifier_before(text, start):
             return None
         mention = _admin_mention(text, start, end, head.kind, floor)
         if mention is None or _in_formula(text, mention.start, end):
@@ -474,7 +475,7 @@ def _head_mention(text: str, start: int, end: int, head: _Head, floor: int) -> O
         return None
     # Open class: a proper name of two or more characters in front, not a
     # type in a formula such as 党组织+龙头企业+合作社.
-    if _generic_before(text, start):
+    if generic_modifier_before(text, start):
         return None
     name_start = _proper_name_start(text, start, floor)
     if name_start is None or _in_formula(text, name_start, end):

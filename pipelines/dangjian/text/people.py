@@ -45,7 +45,13 @@ import re
 from dataclasses import dataclass, replace
 
 from dangjian.text.metadata import extract_metadata
-from dangjian.text.organizations import OrgMention, find_organizations, hard_boundary, place_before
+from dangjian.text.organizations import (
+    OrgMention,
+    find_organizations,
+    generic_modifier_before,
+    hard_boundary,
+    place_before,
+)
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,8 @@ class PersonMention:
     """One mention of a person; see the module docstring for the evidence kinds.
 
     ``evidence`` says why the name was accepted: ``post``, ``byline``,
-    ``honorific``, ``bio`` (张三,男,…), ``leader`` or ``repeat`` (the first
+    ``honorific``, ``bio`` (张三,男,…), ``leader``, ``list`` (a name listed
+    after one of those with 、, sharing its titles) or ``repeat`` (the first
     that applied).
     """
 
@@ -150,13 +157,16 @@ POSTS = (
     "教授", "副教授", "研究员", "副研究员", "讲师", "博士", "专家", "高级工程师", "工程师",
     "致富带头人", "带头人", "网格长", "网格员", "大学生村官", "村官", "老党员", "党员", "志愿者",
     "会计", "文书", "负责人", "调研员", "指导员", "辅导员", "监督员", "信息员", "联络员", "村医",
-    "民警", "法官", "检察官", "律师", "医生", "教师", "老师",
+    "民警", "法官", "检察官", "律师", "医生", "教师", "老师", "助理", "社员", "组员", "村民", "居民",
+    "特约记者", "记者", "通讯员", "摄影师", "摄影",
 )
 _POST_RE = re.compile("|".join(re.escape(p) for p in sorted(set(POSTS), key=len, reverse=True)))
 #: Posts that are only a post with an organisation or place in front; alone
 #: they are everyday nouns that may precede anything (党员 and 代表 are too
 #: common to trust on their own before a two-character "name").
-_WEAK_POSTS = frozenset({"党员", "代表", "委员", "专家", "老师", "医生", "教师", "律师", "志愿者"})
+_WEAK_POSTS = frozenset({
+    "党员", "代表", "委员", "专家", "老师", "医生", "教师", "律师", "志愿者", "村民", "居民", "社员", "组员",
+})
 
 #: Honorary titles (荣誉称号): what they end with.
 _HONOR_ENDINGS = (
@@ -211,6 +221,7 @@ NOT_NAMES = frozenset({
     "计生", "索取", "房屋", "车间", "史上", "史料", "戴帽", "麻烦", "简报", "支书", "都要", "也是", "全村",
     "全镇", "全乡", "全县", "全市", "全区", "全省", "全国", "高位", "应对", "相互", "向上", "易于", "司机",
     "艾滋", "能力", "甘于", "甘当", "乐意", "信心", "信念", "信任", "管好", "连任", "管党", "带着",
+    "宣誓", "代表", "干事", "骨干", "群众", "同志", "先锋", "模范", "示范", "冲锋", "突击", "志愿",
 })
 #: A "name" ending in one of these is an organisation, a post or a place.
 _NOT_NAME_CHARS = frozenset("市省县区镇乡村委部局厅处科办党组们")
@@ -292,7 +303,12 @@ def _role_before(text: str, post_start: int, post_end: int, orgs_by_end: dict[in
             place = Span(org.jurisdiction, org.jurisdiction_start, org.jurisdiction_end)
         return Role(title, org, place, org.implicit_jurisdiction), org.start
     unit = _BARE_UNIT_RE.search(text, max(0, post_start - 6), post_start)
-    if unit is not None and unit.end() == post_start and hard_boundary(text, unit.start()):
+    if (
+        unit is not None
+        and unit.end() == post_start
+        and hard_boundary(text, unit.start())
+        and not generic_modifier_before(text, unit.start())
+    ):
         org = OrgMention(unit.group(), unit.start(), unit.end(), _BARE_UNITS[unit.group()], implicit_jurisdiction=True)
         return Role(title, org, None, True), unit.start()
     where = place_before(text, post_start)
@@ -380,20 +396,26 @@ def _item_ending_at(text: str, end: int, orgs_by_end: dict[int, OrgMention], fir
         if post is None:
             continue
         role, start = _role_before(text, post.start(), post.end(), orgs_by_end)
-        if post.group() in _WEAK_POSTS and role.org is None and role.place is None and not role.implicit_place:
-            # 党员张三 or 专家李四 needs a qualifier: 老党员, 南京大学专家.
-            if first:
-                return None
         return "role", role, start
     return None
 
 
-def _well_attested(text: str, start: int, roles: list[Role], honors: list[Span]) -> bool:
-    """A bare post before a rare surname (会计师开展, 区长信箱) is not enough."""
-    if _surname_len(text, start) == 2 or text[start] in COMMON_SURNAMES:
+def _well_attested(text: str, start: int, end: int, roles: list[Role], honors: list[Span]) -> bool:
+    """Whether the words before a name are enough evidence for it.
+
+    A bare post before a rare surname (会计师开展, 区长信箱) is not enough, and
+    an everyday noun such as 党员 or 村民 counts only before a common surname
+    and a name that ends cleanly: at punctuation or before a verb
+    (党员高明亮主动请缨), not inside a word (党员宣誓).
+    """
+    strong = [r for r in roles if r.title.text not in _WEAK_POSTS or r.org or r.place]
+    if honors or len(strong) > 1 or any(r.org or r.place for r in strong):
         return True
-    strong = [r for r in roles if r.title.text not in _WEAK_POSTS]
-    return bool(honors) or len(strong) > 1 or any(r.org or r.place for r in strong)
+    common = _surname_len(text, start) == 2 or text[start] in COMMON_SURNAMES
+    if strong:
+        return common
+    ends_cleanly = not _is_han(text[end:end + 1] or " ") or bool(_FOLLOW_RE.match(text, end))
+    return common and ends_cleanly
 
 
 def _post_mentions(text: str, orgs_by_end: dict[int, OrgMention]) -> list[PersonMention]:
@@ -407,7 +429,7 @@ def _post_mentions(text: str, orgs_by_end: dict[int, OrgMention]) -> list[Person
         if chain is None:
             continue
         roles, honors, _ = chain
-        if not _well_attested(text, name_start, roles, honors):
+        if not _well_attested(text, name_start, end, roles, honors):
             continue
         found.append(PersonMention(text[name_start:end], name_start, end, tuple(roles), tuple(honors)))
     # An honorary title glued to the name: 全国脱贫攻坚先进个人岳彩霞.
@@ -435,6 +457,17 @@ def _honorific_mentions(text: str) -> list[PersonMention]:
                 found.append(PersonMention(text[start:m.start()], start, m.start(), (Role(title),), evidence="honorific"))
                 break
     return found
+
+
+def _with_honorific_after(text: str, mention: PersonMention) -> PersonMention:
+    """Add the 同志/先生 written right after an already accepted name."""
+    m = _HONORIFIC_AFTER_RE.match(text, mention.end)
+    if m is None:
+        return mention
+    role = Role(Span(m.group(), m.start(), m.end()))
+    if role in mention.roles:
+        return mention
+    return replace(mention, roles=mention.roles + (role,))
 
 
 def _byline_mentions(text: str) -> list[PersonMention]:
@@ -504,6 +537,31 @@ def _bio_mentions(text: str, orgs_by_end: dict[int, OrgMention]) -> list[PersonM
 
 
 _SENTENCE_END_RE = re.compile(r"[。!?！？;；\n]")
+
+
+_LIST_END_RE = re.compile(r"[,，。;；:：)）\s]|$|摄|等|报道|供图")
+
+
+def _list_continuations(text: str, mentions: list[PersonMention]) -> list[PersonMention]:
+    """Names listed after an accepted one share its titles: 记者王琦、张晓东摄.
+
+    Only a name closed by punctuation or a list ending (等, 摄) is taken.
+    """
+    found = []
+    for m in mentions:
+        pos = m.end
+        prev = m
+        while text[pos:pos + 1] == _CHAIN_SEP and not m.national_leader:
+            end = _name_at(text, pos + 1)
+            if end is None or not _LIST_END_RE.match(text, end) and text[end:end + 1] != _CHAIN_SEP:
+                break
+            if not (_surname_len(text, pos + 1) == 2 or text[pos + 1] in COMMON_SURNAMES):
+                break
+            roles = tuple(Role(r.title, r.org, r.place, r.implicit_place) for r in prev.roles)
+            prev = PersonMention(text[pos + 1:end], pos + 1, end, roles, (), prev.byline, False, "list")
+            found.append(prev)
+            pos = end
+    return found
 
 
 def _sentence_start(text: str, pos: int) -> int:
@@ -600,7 +658,8 @@ def find_people(text: str, orgs: list[OrgMention] | None = None) -> list[PersonM
         replace(m, roles=m.roles + tuple(r for r in _roles_after(text, m, orgs_by_end) if r not in m.roles))
         for m in merged
     ]
-    merged = [_locate_implicit(text, m) for m in merged]
+    merged = [_with_honorific_after(text, _locate_implicit(text, m)) for m in merged]
+    merged = _merge(merged + _list_continuations(text, merged))
     merged = _merge(merged + _repeats(text, merged))
     for m in merged:
         assert text[m.start:m.end] == m.name, m
