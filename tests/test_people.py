@@ -152,12 +152,28 @@ def test_seed_004_former_secretary_and_a_scholar(seeds):
         ("原县委书记田野同志的先进事迹感动了大家。", [("田野", [("书记", "县委", None), ("同志", None, None)])]),
         ("新华社记者王琦、张晓东摄", [("王琦", [("记者", "新华社", None)]), ("张晓东", [("记者", "新华社", None)])]),
         ("党员高明亮主动请缨,担任疫情防控志愿者。", [("高明亮", [("党员", None, None)])]),
+        # Qualified posts inside a chain, and names listed after one.
+        ("市委常委、市委秘书长、宣传部长刘文华出席,区领导陈志刚、吴宏陪同。", [
+            ("刘文华", [("常委", "市委", None), ("秘书长", "市委", None), ("宣传部长", None, None)]),
+            ("陈志刚", [("领导", None, None)]),
+            ("吴宏", [("领导", None, None)]),
+        ]),
+        ("省委组织部二级巡视员林海涛一行到村调研。", [("林海涛", [("二级巡视员", "省委组织部", None)])]),
+        # A short biography: the post after the gender.
+        ("[作者简介]王明远(1980—),男,南京大学副教授,研究方向为基层治理。", [
+            ("王明远", [("副教授", "南京大学", None)]),
+        ]),
     ],
 )
 def test_written_people_and_roles(text, expected):
     people = find_people(text)
     assert_valid(text, people)
     assert [(p.name, titles(p)) for p in people] == expected
+
+
+def test_credit_with_a_separator_is_a_byline():
+    people = find_people("本刊记者/李东升\n全村共有党员80名。")
+    assert [(p.name, p.byline, titles(p)) for p in people] == [("李东升", True, [("记者", None, None)])]
 
 
 def test_honorary_title_in_a_chain():
@@ -190,6 +206,8 @@ def test_national_leader_in_boilerplate_but_not_in_a_doctrine():
         "疫情防控期间,崇信县庙台疫情防控点临时党支部党员宣誓。",
         "开展“张謇式”企业家培育工程。",
         "社区网格员小王每天都要走访辖区住户。",
+        "四是信访地区领导包案全覆盖。",
+        "[作者简介]",
     ],
 )
 def test_no_person_without_evidence(text):

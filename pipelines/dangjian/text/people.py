@@ -151,7 +151,8 @@ POSTS = (
     "常务副主任", "副主任", "主任", "常务副部长", "副部长", "部长", "常务副主席", "副主席", "主席",
     "副省长", "省长", "副市长", "市长", "副区长", "区长", "副县长", "县长", "副镇长", "镇长",
     "副乡长", "乡长", "村长", "副局长", "局长", "副处长", "处长", "副科长", "科长", "副厅长", "厅长",
-    "副秘书长", "秘书长", "常委", "委员", "代表", "党代表",
+    "副秘书长", "秘书长", "常委", "委员", "代表", "党代表", "宣传部长", "组织部长", "统战部长",
+    "一级巡视员", "二级巡视员", "巡视员", "一级调研员", "二级调研员", "领导",
     "董事长", "总经理", "副总经理", "经理", "理事长", "副会长", "会长", "副院长", "院长", "副校长",
     "校长", "所长", "站长", "社长", "组长", "队长", "馆长", "行长", "台长", "总编辑", "主编",
     "教授", "副教授", "研究员", "副研究员", "讲师", "博士", "专家", "高级工程师", "工程师",
@@ -166,6 +167,7 @@ _POST_RE = re.compile("|".join(re.escape(p) for p in sorted(set(POSTS), key=len,
 #: common to trust on their own before a two-character "name").
 _WEAK_POSTS = frozenset({
     "党员", "代表", "委员", "专家", "老师", "医生", "教师", "律师", "志愿者", "村民", "居民", "社员", "组员",
+    "领导",
 })
 
 #: Honorary titles (荣誉称号): what they end with.
@@ -194,6 +196,7 @@ _FOLLOW_WORDS = (
     "希望", "召集", "组织", "部署", "查看", "检查", "督导", "宣读", "通报", "作出", "代表", "一起",
     "一同", "分别", "共同", "及时", "第一", "先后", "始终", "一直", "带着", "领着", "告诫", "动员",
     "和", "以", "获", "当选", "出任", "负责", "牵头", "带队", "热情", "高兴", "激动", "指导", "认真",
+    "陪同", "参与", "参观", "考察", "视察",
 )
 _FOLLOW_RE = re.compile("|".join(re.escape(w) for w in sorted(set(_FOLLOW_WORDS), key=len, reverse=True)))
 
@@ -221,7 +224,7 @@ NOT_NAMES = frozenset({
     "计生", "索取", "房屋", "车间", "史上", "史料", "戴帽", "麻烦", "简报", "支书", "都要", "也是", "全村",
     "全镇", "全乡", "全县", "全市", "全区", "全省", "全国", "高位", "应对", "相互", "向上", "易于", "司机",
     "艾滋", "能力", "甘于", "甘当", "乐意", "信心", "信念", "信任", "管好", "连任", "管党", "带着",
-    "宣誓", "代表", "干事", "骨干", "群众", "同志", "先锋", "模范", "示范", "冲锋", "突击", "志愿",
+    "简介", "单位", "包案", "宣誓", "代表", "干事", "骨干", "群众", "同志", "先锋", "模范", "示范", "冲锋", "突击", "志愿",
 })
 #: A "name" ending in one of these is an organisation, a post or a place.
 _NOT_NAME_CHARS = frozenset("市省县区镇乡村委部局厅处科办党组们")
@@ -317,6 +320,11 @@ def _role_before(text: str, post_start: int, post_end: int, orgs_by_end: dict[in
         if implicit:
             return Role(title, None, None, True), p_start
         return Role(title, None, Span(text[p_start:p_end], p_start, p_end), False), p_start
+    # A short qualifier between a list comma and the post belongs to the title
+    # (市委秘书长、宣传部长李初敏; 组织二局二级巡视员).
+    sep = text.rfind(_CHAIN_SEP, max(0, post_start - 1 - MAX_TITLE_QUALIFIER), post_start)
+    if sep != -1 and all(_is_han(c) for c in text[sep + 1:post_start]):
+        return Role(Span(text[sep + 1:post_end], sep + 1, post_end)), sep + 1
     return Role(title), post_start
 
 
@@ -332,6 +340,10 @@ _BARE_UNITS = {
     "办事处": "government", "政府": "government",
 }
 _BARE_UNIT_RE = re.compile("(?:" + "|".join(sorted(_BARE_UNITS, key=len, reverse=True)) + ")")
+
+
+#: Longest qualifier read as part of a post inside a chain (宣传 of 宣传部长).
+MAX_TITLE_QUALIFIER = 4
 
 
 def _honor_ending_at(text: str, end: int) -> Span | None:
@@ -418,20 +430,32 @@ def _well_attested(text: str, start: int, end: int, roles: list[Role], honors: l
     return common and ends_cleanly
 
 
+#: Credits that may be separated from the name (本刊记者/王枫林, 记者 张三).
+_CREDIT_POSTS = frozenset({"记者", "特约记者", "通讯员", "摄影"})
+_CREDIT_SEP_RE = re.compile(r"[ \t/／:：]{1,3}")
+
+
 def _post_mentions(text: str, orgs_by_end: dict[int, OrgMention]) -> list[PersonMention]:
     found = []
     for m in _POST_RE.finditer(text):
         name_start = m.end()
+        sep = _CREDIT_SEP_RE.match(text, name_start) if m.group() in _CREDIT_POSTS else None
+        if sep is not None:
+            name_start = sep.end()
         end = _name_at(text, name_start)
         if end is None:
             continue
-        chain = _chain_before(text, name_start, orgs_by_end)
+        chain = _chain_before(text, m.end(), orgs_by_end)
         if chain is None:
             continue
         roles, honors, _ = chain
         if not _well_attested(text, name_start, end, roles, honors):
             continue
-        found.append(PersonMention(text[name_start:end], name_start, end, tuple(roles), tuple(honors)))
+        byline = sep is not None
+        found.append(PersonMention(
+            text[name_start:end], name_start, end, tuple(roles), tuple(honors), byline,
+            evidence="byline" if byline else "post",
+        ))
     # An honorary title glued to the name: 全国脱贫攻坚先进个人岳彩霞.
     for m in _HONOR_RE.finditer(text):
         end = _name_at(text, m.end())
@@ -474,6 +498,10 @@ def _byline_mentions(text: str) -> list[PersonMention]:
     meta = extract_metadata(text)
     found = []
     for field, role in zip(meta.authors, meta.author_roles):
+        # The byline reader takes any 2–4 characters after a role word; 作者简介
+        # is a heading, not the author 简介.
+        if not _surname_len(field.value, 0) or field.value in NOT_NAMES:
+            continue
         role_start = text.rfind(role, 0, field.start)
         title = Span(role, role_start, role_start + len(role))
         found.append(PersonMention(field.value, field.start, field.end, (Role(title),), (), True, False, "byline"))
@@ -512,7 +540,7 @@ def _roles_after(text: str, mention: PersonMention, orgs_by_end: dict[int, OrgMe
 
 
 # 欧阳春华,女,1975年生,现任街道党工委书记。
-_BIO_RE = re.compile(rf"([{_HAN}]{{2,4}})[,，](?:男|女)[,，(（]")
+_BIO_RE = re.compile(rf"([{_HAN}]{{2,4}})(?:[(（][^()（）\n]{{1,20}}[)）])?[,，](?:男|女)[,，(（]")
 
 
 def _bio_mentions(text: str, orgs_by_end: dict[int, OrgMention]) -> list[PersonMention]:
@@ -527,8 +555,9 @@ def _bio_mentions(text: str, orgs_by_end: dict[int, OrgMention]) -> list[PersonM
             continue
         sentence_end = _SENTENCE_END_RE.search(text, m.end())
         limit = sentence_end.start() if sentence_end else len(text)
-        roles: tuple[Role, ...] = ()
-        for a in _APPOINTED_RE.finditer(text, m.end(), limit):
+        # 男,徐州工程学院副教授, or 男,1975年生,现任街道党工委书记。
+        roles, _ = _chain_after(text, m.end(), orgs_by_end)
+        for a in [] if roles else _APPOINTED_RE.finditer(text, m.end(), limit):
             roles, _ = _chain_after(text, a.end(), orgs_by_end)
             if roles:
                 break
@@ -539,13 +568,14 @@ def _bio_mentions(text: str, orgs_by_end: dict[int, OrgMention]) -> list[PersonM
 _SENTENCE_END_RE = re.compile(r"[。!?！？;；\n]")
 
 
-_LIST_END_RE = re.compile(r"[,，。;；:：)）\s]|$|摄|等|报道|供图")
+_LIST_END_RE = re.compile(r"[,，。;；:：)）\s]|$|摄|等|报道|供图|" + _FOLLOW_RE.pattern)
 
 
 def _list_continuations(text: str, mentions: list[PersonMention]) -> list[PersonMention]:
     """Names listed after an accepted one share its titles: 记者王琦、张晓东摄.
 
-    Only a name closed by punctuation or a list ending (等, 摄) is taken.
+    Only a name closed by punctuation, a list ending (等, 摄) or a following
+    verb (区领导夏志东、雷洪陪同) is taken.
     """
     found = []
     for m in mentions:
