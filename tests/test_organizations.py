@@ -172,6 +172,15 @@ def test_written_mentions(text, wanted, kind, jurisdiction):
     assert_valid(text, find_organizations(text))
 
 
+def test_a_place_glued_to_a_verb_counts_only_if_written_elsewhere():
+    # 对接南通市委: nothing marks where the place starts, so 南通市 is only
+    # trusted because the document also writes it at the start of a line.
+    alone = find_organizations("全面对接南通市委部署。")
+    assert [(o.text, o.implicit_jurisdiction) for o in alone] == [("市委", True)]
+    both = find_organizations("全面对接南通市委部署。\n南通市地处江海交汇处。")
+    assert [(o.text, o.jurisdiction) for o in both] == [("南通市委", "南通市")]
+
+
 def test_bare_forms_are_left_to_the_integrator():
     text = "区委、区政府高度重视,区人大、市政协积极参与。"
     orgs = find_organizations(text)

@@ -30,17 +30,22 @@ How a mention is found, in order:
    村, 社区, 开发区 …): 南通市海门区 of 南通市海门区委.  The chain is read
    right to left; each name is 1–4 characters and must start at a boundary
    (punctuation, line start, a function word such as 在/由/围绕, or the end
-   of the next unit to the left).  When no boundary fixes the leftmost name
-   it is taken as two characters, the commonest length of county and city
-   names.  A bare suffix (区委, 村党支部) has no jurisdiction and sets
+   of the next unit to the left), and never contains such a word.  When no
+   boundary fixes a single leftmost unit (海门全面建立区委), its two-character
+   reading (立区) is only a place if the same unit appears elsewhere in the
+   document at a boundary; otherwise the head is read as a bare form.  A
+   bare suffix (区委, 村党支部) has no jurisdiction and sets
    ``implicit_jurisdiction``.
-3. Generic types are rejected: a unit name such as 动迁村/贫困村 or a
-   modifier such as 基层/各级/临时 in front of a head means a type, not a body.
+3. Generic types are rejected: a unit name such as 动迁村/贫困村, a modifier
+   such as 基层/各级/临时 in front of a head, or a formula of types
+   (党组织+龙头企业+专业合作社) means a type, not a body.
 
 Known limits: a descriptor between the place and the head (崇信县庙台疫情防控
 点临时党支部) is not read; a leftmost place name of three or four characters
-glued to a verb (推动连云港市委) loses its first characters; abbreviations
-without a suffix (清华, 复旦) are not organisations here.
+glued to a verb and not written elsewhere (推动连云港市委) is read as the bare
+市委; offices, centres and bureaus (产业园办公室, 政务服务中心, 行政服务局) are
+not extracted; abbreviations without a suffix (清华, 复旦) are not
+organisations here.
 """
 from __future__ import annotations
 
@@ -152,8 +157,10 @@ _GENERIC_MODIFIERS = (
 class _Head:
     word: str
     kind: str
-    #: "admin": must follow a place unit or bare suffix; "open": needs a proper
-    #: name in front; "dept": a department that follows a party committee.
+    #: "admin": must follow a place unit or bare suffix; "bare_village": like
+    #: admin, or alone (村委会 is always the article's own village's); "open":
+    #: needs a proper name in front; "dept": a department that follows a
+    #: party committee (平凉市委组织部, 中共中央党校).
     needs: str
 
 
@@ -223,8 +230,7 @@ _NAMED = {
     "全国人大": "people_congress", "全国政协": "cppcc", "国务院": "government", "中央组织部": "party_org_department",
     "中组部": "party_org_department",
 }
-#: Words that contain a named body but are not one (党中央 in 好党中央 is, but
-#: 央视 in 央视网 is part of the longer name and is matched longest-first).
+#: Longest first, so 央视网 is one outlet rather than 央视 plus 网.
 _NAMED_RE = re.compile("|".join(re.escape(n) for n in sorted(_NAMED, key=len, reverse=True)))
 
 # 党组织 is the generic word for any party organisation; 大学生 are students.
@@ -247,7 +253,6 @@ _BOOK_WEEKLY_RE = re.compile(rf"《([{_HAN}]{{2,12}})》(周刊|杂志|半月刊
 
 #: Longest proper-name part in front of an open-class head.
 MAX_PROPER_NAME = 10
-MAX_UNIT_NAME = 4
 
 
 def _is_han(ch: str) -> bool:

@@ -292,14 +292,10 @@ def _leader_mentions(text: str) -> list[PersonMention]:
     return found
 
 
-def _org_ending_at(orgs_by_end: dict[int, OrgMention], pos: int) -> OrgMention | None:
-    return orgs_by_end.get(pos)
-
-
 def _role_before(text: str, post_start: int, post_end: int, orgs_by_end: dict[int, OrgMention]) -> tuple[Role, int]:
     """The role whose post is ``text[post_start:post_end]`` and where its prefix starts."""
     title = Span(text[post_start:post_end], post_start, post_end)
-    org = _org_ending_at(orgs_by_end, post_start)
+    org = orgs_by_end.get(post_start)
     if org is not None:
         place = None
         if org.jurisdiction is not None:
