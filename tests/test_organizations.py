@@ -173,11 +173,11 @@ def test_written_mentions(text, wanted, kind, jurisdiction):
 
 
 def test_a_place_glued_to_a_verb_counts_only_if_written_elsewhere():
-    # 对接南通市委: nothing marks where the place starts, so 南通市 is only
+    # 融入南通市委: nothing marks where the place starts, so 南通市 is only
     # trusted because the document also writes it at the start of a line.
-    alone = find_organizations("全面对接南通市委部署。")
+    alone = find_organizations("全面融入南通市委部署。")
     assert [(o.text, o.implicit_jurisdiction) for o in alone] == [("市委", True)]
-    both = find_organizations("全面对接南通市委部署。\n南通市地处江海交汇处。")
+    both = find_organizations("全面融入南通市委部署。\n南通市地处江海交汇处。")
     assert [(o.text, o.jurisdiction) for o in both] == [("南通市委", "南通市")]
 
 

@@ -115,6 +115,7 @@ _STOP_WORDS = frozenset({
     "来源", "稿源", "委托", "牵头", "联系", "结对", "挂钩", "参加", "出席", "主持", "审议",
     "坚持", "加强", "全面", "产生", "列席", "当前", "对照", "参照", "依照", "选举", "服务",
     "带动", "提交", "报请", "报送", "经过", "作为", "成为", "设立", "设置", "进驻", "接受",
+    "对接", "对标", "对口", "全力", "全体", "各级", "各地", "在于", "为了", "以及", "由于", "本着",
     "赴", "代表", "向着", "进入", "走进", "加入", "来到", "中共", "中国共产党", "现任", "曾任", "历任", "出任", "升任", "调任", "同时", "目前", "近年", "今年", "去年", "明年", "以来", "期间",
 })
 _STOP_WORD_ENDS = frozenset(w[-1] for w in _STOP_WORDS)
@@ -264,8 +265,11 @@ def hard_boundary(text: str, pos: int, floor: int = 0) -> bool:
     if pos <= floor:
         return True
     prev = text[pos - 1]
-    if not _is_han(prev) or prev in _BOUNDARY_CHARS:
+    if not _is_han(prev):
         return True
+    if prev in _BOUNDARY_CHARS:
+        # …unless it opens a word with the next character (对接, 全力).
+        return text[pos - 1:pos + 1] not in _STOP_WORDS
     if prev in _STOP_WORD_ENDS:
         return any(text.startswith(w, pos - len(w)) for w in _STOP_WORDS)
     return False
