@@ -320,7 +320,13 @@ def _parse_chain(text: str, pos: int, floor: int, depth: int = 0) -> _Chain | No
         start = name_end - n
         if start < floor or not _unit_name_ok(text[start:name_end]):
             continue
-        if hard_boundary(text, start, floor):
+        # A four-character name (乌鲁木齐) must follow punctuation or a line
+        # start: after a word it is usually a verb plus a name (融入南通).
+        at_boundary = (
+            start == floor or not _is_han(text[start - 1])
+            if n == 4 else hard_boundary(text, start, floor)
+        )
+        if at_boundary:
             return _Chain(start, pos, True, 1)
         deeper = _parse_chain(text, start, floor, depth + 1)
         if deeper is not None and deeper.hard:
