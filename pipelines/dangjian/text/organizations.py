@@ -336,8 +336,18 @@ def _parse_chain(text: str, pos: int, floor: int, depth: int = 0) -> _Chain | No
     return soft
 
 
-def _confirmed(text: str, unit: str) -> bool:
-    """True if ``unit`` (e.g. 南通市) also appears somewhere at a boundary."""
+def _confirmed(text: str, unit: str, memo: dict[str, bool]) -> bool:
+    """True if ``unit`` (e.g. 南通市) also appears somewhere at a boundary.
+
+    ``memo`` holds the answers for one document, so a document that repeats
+    an unconfirmed unit many times is still scanned once per unit.
+    """
+    if unit not in memo:
+        memo[unit] = _scan_confirmed(text, unit)
+    return memo[unit]
+
+
+def _scan_confirmed(text: str, unit: str) -> bool:
     pos = text.find(unit)
     while pos != -1:
         if hard_boundary(text, pos, _line_start(text, pos)):
@@ -370,7 +380,7 @@ def _line_start(text: str, pos: int) -> int:
     return text.rfind("\n", 0, pos) + 1
 
 
-def _jurisdiction(text: str, head_start: int, floor: int) -> tuple[int, int, bool] | None:
+def _jurisdiction(text: str, head_start: int, floor: int, memo: dict[str, bool]) -> tuple[int, int, bool] | None:
     """``(start, end, implicit)`` of the place in front of a head at ``head_start``.
 
     A single unit that starts at no boundary (立区 of 全面建立区委) is only a
@@ -379,7 +389,7 @@ def _jurisdiction(text: str, head_start: int, floor: int) -> tuple[int, int, boo
     """
     chain = _parse_chain(text, head_start, floor)
     if chain is not None and (
-        chain.hard or chain.units > 1 or _confirmed(text, text[chain.start:chain.end])
+        chain.hard or chain.units > 1 or _confirmed(text, text[chain.start:chain.end], memo)
     ):
         return chain.start, chain.end, False
     bare = _bare_suffix(text, head_start, floor)
@@ -388,8 +398,10 @@ def _jurisdiction(text: str, head_start: int, floor: int) -> tuple[int, int, boo
     return None
 
 
-def _admin_mention(text: str, head_start: int, head_end: int, kind: str, floor: int) -> OrgMention | None:
-    place = _jurisdiction(text, head_start, floor)
+def _admin_mention(
+    text: str, head_start: int, head_end: int, kind: str, floor: int, memo: dict[str, bool]
+) -> OrgMention | None:
+    place = _jurisdiction(text, head_start, floor, memo)
     if place is None:
         return None
     j_start, j_end, implicit = place
@@ -434,16 +446,17 @@ def _media_from_book_titles(text: str) -> list[OrgMention]:
 
 def _candidates(text: str) -> list[OrgMention]:
     found: list[OrgMention] = []
+    memo: dict[str, bool] = {}
     for m in _PARTY_COMMITTEE_RE.finditer(text):
         floor = _line_start(text, m.start())
         # The suffix before 委 belongs to the jurisdiction: 平凉市|委.
-        mention = _admin_mention(text, m.start(), m.end(), "party_committee", floor)
+        mention = _admin_mention(text, m.start(), m.end(), "party_committee", floor, memo)
         if mention is not None:
             found.append(mention)
     for m in _HEAD_RE.finditer(text):
         floor = _line_start(text, m.start())
         for head in _HEADS_BY_WORD[m.group()]:
-            mention = _head_mention(text, m.start(), m.end(), head, floor)
+            mention = _head_mention(text, m.start(), m.end(), head, floor, memo)
             if mention is not None:
                 found.append(mention)
                 break
@@ -458,17 +471,19 @@ def _in_formula(text: str, start: int, end: int) -> bool:
     return text[start - 1:start] == "+" or text[end:end + 1] == "+"
 
 
-def _head_mention(text: str, start: int, end: int, head: _Head, floor: int) -> OrgMention | None:
+def _head_mention(
+    text: str, start: int, end: int, head: _Head, floor: int, memo: dict[str, bool]
+) -> OrgMention | None:
     if head.needs == "admin":
         if generic_modifier_before(text, start):
             return None
-        mention = _admin_mention(text, start, end, head.kind, floor)
+        mention = _admin_mention(text, start, end, head.kind, floor, memo)
         if mention is None or _in_formula(text, mention.start, end):
             return None
         return mention
     if head.needs == "bare_village":
         # 村委会 names its village or stands for the article's own village.
-        mention = _admin_mention(text, start, end, head.kind, floor)
+        mention = _admin_mention(text, start, end, head.kind, floor, memo)
         if mention is not None:
             return mention
         if hard_boundary(text, start, floor):
@@ -478,7 +493,7 @@ def _head_mention(text: str, start: int, end: int, head: _Head, floor: int) -> O
         # Only after a party committee: X市委组织部, 中共中央党校.
         parent = _PARTY_COMMITTEE_RE.match(text, start - 1) if start else None
         if parent is not None and parent.end() == start:
-            mention = _admin_mention(text, start - 1, start, "party_committee", floor)
+            mention = _admin_mention(text, start - 1, start, "party_committee", floor, memo)
             if mention is not None:
                 return OrgMention(
                     text[mention.start:end], mention.start, end, head.kind, mention.jurisdiction,
@@ -519,13 +534,14 @@ def _resolve_overlaps(mentions: list[OrgMention]) -> list[OrgMention]:
     return sorted(chosen, key=lambda m: m.start)
 
 
-def place_before(text: str, pos: int) -> tuple[int, int, bool] | None:
+def place_before(text: str, pos: int, memo: dict[str, bool] | None = None) -> tuple[int, int, bool] | None:
     """``(start, end, implicit)`` of a place written right before ``pos``, or None.
 
     The same reading as an organisation's jurisdiction: 灵台县西屯镇店子村 of
-    灵台县西屯镇店子村带头人, or a bare 社区 of 社区书记 (``implicit``).
+    灵台县西屯镇店子村带头人, or a bare 社区 of 社区书记 (``implicit``).  Pass
+    the same ``memo`` dict for every call on one document to keep it linear.
     """
-    return _jurisdiction(text, pos, _line_start(text, pos))
+    return _jurisdiction(text, pos, _line_start(text, pos), {} if memo is None else memo)
 
 
 def find_organizations(text: str) -> list[OrgMention]:

@@ -93,7 +93,8 @@ class Role:
 class PersonMention:
     """One mention of a person; see the module docstring for the evidence kinds.
 
-    ``evidence`` says why the name was accepted: ``post``, ``byline``,
+    ``evidence`` says why the name was accepted: ``post`` (a post or an
+    honour right before the name), ``byline``,
     ``honorific``, ``bio`` (张三,男,…), ``leader``, ``list`` (a name listed
     after one of those with 、, sharing its titles) or ``repeat`` (the first
     that applied).
@@ -231,7 +232,15 @@ _NOT_NAME_CHARS = frozenset("市省县区镇乡村委部局厅处科办党组们
 
 #: Clause delimiters inside a chain of posts: 、 between posts of one person.
 _CHAIN_SEP = "、"
-_PUNCT_AFTER_NAME = frozenset(",，、。:：;；!！?？)）(（“”\"' \n\t·")
+
+
+@dataclass(frozen=True)
+class _Doc:
+    """What the readers share for one document: its organisations by end
+    offset, and the place reader's memo (see ``place_before``)."""
+
+    orgs_by_end: dict[int, OrgMention]
+    memo: dict[str, bool]
 
 
 def _is_han(ch: str) -> bool:
@@ -292,10 +301,10 @@ def _leader_mentions(text: str) -> list[PersonMention]:
     return found
 
 
-def _role_before(text: str, post_start: int, post_end: int, orgs_by_end: dict[int, OrgMention]) -> tuple[Role, int]:
+def _role_before(text: str, post_start: int, post_end: int, doc: _Doc) -> tuple[Role, int]:
     """The role whose post is ``text[post_start:post_end]`` and where its prefix starts."""
     title = Span(text[post_start:post_end], post_start, post_end)
-    org = orgs_by_end.get(post_start)
+    org = doc.orgs_by_end.get(post_start)
     if org is not None:
         place = None
         if org.jurisdiction is not None:
@@ -310,7 +319,7 @@ def _role_before(text: str, post_start: int, post_end: int, orgs_by_end: dict[in
     ):
         org = OrgMention(unit.group(), unit.start(), unit.end(), _BARE_UNITS[unit.group()], implicit_jurisdiction=True)
         return Role(title, org, None, True), unit.start()
-    where = place_before(text, post_start)
+    where = place_before(text, post_start, doc.memo)
     if where is not None:
         p_start, p_end, implicit = where
         if implicit:
@@ -349,7 +358,7 @@ def _honor_ending_at(text: str, end: int) -> Span | None:
             continue
         lo = max(0, end - MAX_HONOR_CHARS)
         start = m.start()
-        while start > lo and _is_han(text[start - 1]) :
+        while start > lo and _is_han(text[start - 1]):
             start -= 1
         scope = _HONOR_SCOPE_RE.search(text, start, m.start())
         if scope is not None:
@@ -361,7 +370,7 @@ def _honor_ending_at(text: str, end: int) -> Span | None:
 
 
 def _chain_before(
-    text: str, pos: int, orgs_by_end: dict[int, OrgMention]
+    text: str, pos: int, doc: _Doc
 ) -> tuple[list[Role], list[Span], int] | None:
     """Roles and honours written right before ``pos`` (a name's start), or None.
 
@@ -372,9 +381,8 @@ def _chain_before(
     honors: list[Span] = []
     end = pos
     leftmost = pos
-    first = True
     while True:
-        item = _item_ending_at(text, end, orgs_by_end, first)
+        item = _item_ending_at(text, end, doc)
         if item is None:
             break
         kind, value, start = item
@@ -383,7 +391,6 @@ def _chain_before(
             roles.append(value)
         else:
             honors.append(value)
-        first = False
         if text[start - 1:start] == _CHAIN_SEP:
             end = start - 1
             continue
@@ -395,7 +402,8 @@ def _chain_before(
     return roles, honors, leftmost
 
 
-def _item_ending_at(text: str, end: int, orgs_by_end: dict[int, OrgMention], first: bool):
+def _item_ending_at(text: str, end: int, doc: _Doc):
+    """``(kind, value, start)`` of an honour or a role ending at ``end``, or None."""
     honor = _honor_ending_at(text, end)
     if honor is not None:
         return "honor", honor, honor.start
@@ -403,7 +411,7 @@ def _item_ending_at(text: str, end: int, orgs_by_end: dict[int, OrgMention], fir
         post = _POST_RE.fullmatch(text, end - length, end)
         if post is None:
             continue
-        role, start = _role_before(text, post.start(), post.end(), orgs_by_end)
+        role, start = _role_before(text, post.start(), post.end(), doc)
         return "role", role, start
     return None
 
@@ -431,7 +439,7 @@ _CREDIT_POSTS = frozenset({"记者", "特约记者", "通讯员", "摄影"})
 _CREDIT_SEP_RE = re.compile(r"[ \t/／:：]{1,3}")
 
 
-def _post_mentions(text: str, orgs_by_end: dict[int, OrgMention]) -> list[PersonMention]:
+def _post_mentions(text: str, doc: _Doc) -> list[PersonMention]:
     found = []
     for m in _POST_RE.finditer(text):
         name_start = m.end()
@@ -441,7 +449,7 @@ def _post_mentions(text: str, orgs_by_end: dict[int, OrgMention]) -> list[Person
         end = _name_at(text, name_start)
         if end is None:
             continue
-        chain = _chain_before(text, m.end(), orgs_by_end)
+        chain = _chain_before(text, m.end(), doc)
         if chain is None:
             continue
         roles, honors, _ = chain
@@ -457,7 +465,7 @@ def _post_mentions(text: str, orgs_by_end: dict[int, OrgMention]) -> list[Person
         end = _name_at(text, m.end())
         if end is None:
             continue
-        chain = _chain_before(text, m.end(), orgs_by_end)
+        chain = _chain_before(text, m.end(), doc)
         if chain is None:
             continue
         roles, honors, _ = chain
@@ -511,23 +519,23 @@ _APPOINTED_RE = re.compile(r"(?:现任|曾任|担任|兼任|历任|任)")
 MAX_CHAIN_AFTER = 40
 
 
-def _chain_after(text: str, pos: int, orgs_by_end: dict[int, OrgMention]) -> tuple[tuple[Role, ...], str]:
+def _chain_after(text: str, pos: int, doc: _Doc) -> tuple[tuple[Role, ...], str]:
     """Roles written from ``pos`` up to the next delimiter, and that delimiter."""
     stop = _CHAIN_END_RE.search(text, pos)
     close = stop.start() if stop else len(text)
     if close == pos or close - pos > MAX_CHAIN_AFTER:
         return (), ""
-    chain = _chain_before(text, close, orgs_by_end)
+    chain = _chain_before(text, close, doc)
     if chain is None or chain[2] != pos:
         return (), ""
     return tuple(chain[0]), stop.group() if stop else ""
 
 
-def _roles_after(text: str, mention: PersonMention, orgs_by_end: dict[int, OrgMention]) -> tuple[Role, ...]:
+def _roles_after(text: str, mention: PersonMention, doc: _Doc) -> tuple[Role, ...]:
     m = _AFTER_NAME_RE.match(text, mention.end)
     if m is None:
         return ()
-    roles, closer = _chain_after(text, m.end(), orgs_by_end)
+    roles, closer = _chain_after(text, m.end(), doc)
     # After a comma the posts must close the bracket or the line (郭晓敏,南通
     # 市海门区委书记)); a comma alone may start a new clause about someone else.
     if m.group() in ",，" and closer not in (")", "）", "\n", ""):
@@ -539,7 +547,7 @@ def _roles_after(text: str, mention: PersonMention, orgs_by_end: dict[int, OrgMe
 _BIO_RE = re.compile(rf"([{_HAN}]{{2,4}})(?:[(（][^()（）\n]{{1,20}}[)）])?[,，](?:男|女)[,，(（]")
 
 
-def _bio_mentions(text: str, orgs_by_end: dict[int, OrgMention]) -> list[PersonMention]:
+def _bio_mentions(text: str, doc: _Doc) -> list[PersonMention]:
     found = []
     for m in _BIO_RE.finditer(text):
         start = m.start(1)
@@ -552,9 +560,9 @@ def _bio_mentions(text: str, orgs_by_end: dict[int, OrgMention]) -> list[PersonM
         sentence_end = _SENTENCE_END_RE.search(text, m.end())
         limit = sentence_end.start() if sentence_end else len(text)
         # 男,徐州工程学院副教授, or 男,1975年生,现任街道党工委书记。
-        roles, _ = _chain_after(text, m.end(), orgs_by_end)
+        roles, _ = _chain_after(text, m.end(), doc)
         for a in [] if roles else _APPOINTED_RE.finditer(text, m.end(), limit):
-            roles, _ = _chain_after(text, a.end(), orgs_by_end)
+            roles, _ = _chain_after(text, a.end(), doc)
             if roles:
                 break
         found.append(PersonMention(text[start:m.end(1)], start, m.end(1), roles, evidence="bio"))
@@ -600,14 +608,14 @@ def _sentence_start(text: str, pos: int) -> int:
 _LOCATIVE_RE = re.compile(rf"在([{_HAN}]{{2,24}}?)[,，]")
 
 
-def _locate_implicit(text: str, mention: PersonMention) -> PersonMention:
+def _locate_implicit(text: str, mention: PersonMention, doc: _Doc) -> PersonMention:
     """Give a bare body's role (村党支部书记) the place the sentence opens with."""
     roles = []
     for role in mention.roles:
         if role.implicit_place and role.place is None and role.org is not None:
             sentence = _sentence_start(text, mention.start)
             for m in _LOCATIVE_RE.finditer(text, sentence, mention.start):
-                where = place_before(text, m.end(1))
+                where = place_before(text, m.end(1), doc.memo)
                 bare_suffix = role.org.text[: len(role.org.text) - _org_head_len(role.org)]
                 if where and not where[2] and where[0] == m.start(1) and text[m.start(1):m.end(1)].endswith(bare_suffix):
                     role = replace(role, place=Span(m.group(1), m.start(1), m.end(1)), implicit_place=False)
@@ -671,20 +679,20 @@ def find_people(text: str, orgs: list[OrgMention] | None = None) -> list[PersonM
     """
     if orgs is None:
         orgs = find_organizations(text)
-    orgs_by_end = {o.end: o for o in orgs}
+    doc = _Doc({o.end: o for o in orgs}, {})
     mentions = [
         *_byline_mentions(text),
         *_leader_mentions(text),
-        *_post_mentions(text, orgs_by_end),
+        *_post_mentions(text, doc),
         *_honorific_mentions(text),
-        *_bio_mentions(text, orgs_by_end),
+        *_bio_mentions(text, doc),
     ]
     merged = _merge(mentions)
     merged = [
-        replace(m, roles=m.roles + tuple(r for r in _roles_after(text, m, orgs_by_end) if r not in m.roles))
+        replace(m, roles=m.roles + tuple(r for r in _roles_after(text, m, doc) if r not in m.roles))
         for m in merged
     ]
-    merged = [_with_honorific_after(text, _locate_implicit(text, m)) for m in merged]
+    merged = [_with_honorific_after(text, _locate_implicit(text, m, doc)) for m in merged]
     merged = _merge(merged + _list_continuations(text, merged))
     merged = _merge(merged + _repeats(text, merged))
     for m in merged:
