@@ -45,6 +45,7 @@ import re
 from dataclasses import dataclass, replace
 
 from dangjian.text.metadata import extract_metadata
+from dangjian.text.segment import Span
 from dangjian.text.organizations import (
     OrgMention,
     find_organizations,
@@ -55,19 +56,11 @@ from dangjian.text.organizations import (
 
 
 @dataclass(frozen=True)
-class Span:
-    """A piece of the document: ``text == document[start:end]``."""
-
-    text: str
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
 class Role:
     """A post (职务) or byline role held by a person.
 
-    ``title`` is the post as written (书记, 副部长, 带头人, 记者).  ``org`` is the
+    Spans are :class:`dangjian.text.segment.Span` (``start``, ``end``, ``text``)
+    into the document.  ``title`` is the post as written (书记, 副部长, 带头人, 记者).  ``org`` is the
     organisation mention the post belongs to, when one is written next to it
     (海门区委 of 海门区委书记).  ``place`` is the place it attaches to: the
     organisation's jurisdiction, a place written before the post, or the
@@ -93,11 +86,11 @@ class Role:
 class PersonMention:
     """One mention of a person; see the module docstring for the evidence kinds.
 
+    Grain: one row per mention; key ``(start, end)`` within the document.
     ``evidence`` says why the name was accepted: ``post`` (a post or an
-    honour right before the name), ``byline``,
-    ``honorific``, ``bio`` (张三,男,…), ``leader``, ``list`` (a name listed
-    after one of those with 、, sharing its titles) or ``repeat`` (the first
-    that applied).
+    honour right before the name), ``byline``, ``honorific``, ``bio``
+    (张三,男,…), ``leader``, ``list`` (a name listed after one of those with
+    、, sharing its titles) or ``repeat`` (the first that applied).
     """
 
     name: str
@@ -296,19 +289,19 @@ def _leader_mentions(text: str) -> list[PersonMention]:
         roles: tuple[Role, ...] = ()
         post = _POST_RE.match(text, m.end())
         if post and post.group() in ("总书记", "主席", "总理", "委员长"):
-            roles = (Role(Span(post.group(), post.start(), post.end())),)
+            roles = (Role(Span(post.start(), post.end(), post.group())),)
         found.append(PersonMention(m.group(), m.start(), m.end(), roles, (), False, True, "leader"))
     return found
 
 
 def _role_before(text: str, post_start: int, post_end: int, doc: _Doc) -> tuple[Role, int]:
     """The role whose post is ``text[post_start:post_end]`` and where its prefix starts."""
-    title = Span(text[post_start:post_end], post_start, post_end)
+    title = Span(post_start, post_end, text[post_start:post_end])
     org = doc.orgs_by_end.get(post_start)
     if org is not None:
         place = None
         if org.jurisdiction is not None:
-            place = Span(org.jurisdiction, org.jurisdiction_start, org.jurisdiction_end)
+            place = Span(org.jurisdiction_start, org.jurisdiction_end, org.jurisdiction)
         return Role(title, org, place, org.implicit_jurisdiction), org.start
     unit = _BARE_UNIT_RE.search(text, max(0, post_start - 6), post_start)
     if (
@@ -324,12 +317,12 @@ def _role_before(text: str, post_start: int, post_end: int, doc: _Doc) -> tuple[
         p_start, p_end, implicit = where
         if implicit:
             return Role(title, None, None, True), p_start
-        return Role(title, None, Span(text[p_start:p_end], p_start, p_end), False), p_start
+        return Role(title, None, Span(p_start, p_end, text[p_start:p_end]), False), p_start
     # A short qualifier between a list comma and the post belongs to the title
     # (市委秘书长、宣传部长李初敏; 组织二局二级巡视员).
     sep = text.rfind(_CHAIN_SEP, max(0, post_start - 1 - MAX_TITLE_QUALIFIER), post_start)
     if sep != -1 and all(_is_han(c) for c in text[sep + 1:post_start]):
-        return Role(Span(text[sep + 1:post_end], sep + 1, post_end)), sep + 1
+        return Role(Span(sep + 1, post_end, text[sep + 1:post_end])), sep + 1
     return Role(title), post_start
 
 
@@ -365,7 +358,7 @@ def _honor_ending_at(text: str, end: int) -> Span | None:
             start = scope.start()
         elif start == lo and _is_han(text[lo - 1:lo] or " "):
             return None
-        return Span(text[start:end], start, end)
+        return Span(start, end, text[start:end])
     return None
 
 
@@ -481,7 +474,7 @@ def _honorific_mentions(text: str) -> list[PersonMention]:
             if start < 0 or not hard_boundary(text, start):
                 continue
             if _name_at(text, start) == m.start():
-                title = Span(m.group(), m.start(), m.end())
+                title = Span(m.start(), m.end(), m.group())
                 found.append(PersonMention(text[start:m.start()], start, m.start(), (Role(title),), evidence="honorific"))
                 break
     return found
@@ -492,7 +485,7 @@ def _with_honorific_after(text: str, mention: PersonMention) -> PersonMention:
     m = _HONORIFIC_AFTER_RE.match(text, mention.end)
     if m is None:
         return mention
-    role = Role(Span(m.group(), m.start(), m.end()))
+    role = Role(Span(m.start(), m.end(), m.group()))
     if role in mention.roles:
         return mention
     return replace(mention, roles=mention.roles + (role,))
@@ -507,7 +500,7 @@ def _byline_mentions(text: str) -> list[PersonMention]:
         if not _surname_len(field.value, 0) or field.value in NOT_NAMES:
             continue
         role_start = text.rfind(role, 0, field.start)
-        title = Span(role, role_start, role_start + len(role))
+        title = Span(role_start, role_start + len(role), role)
         found.append(PersonMention(field.value, field.start, field.end, (Role(title),), (), True, False, "byline"))
     return found
 
@@ -618,7 +611,7 @@ def _locate_implicit(text: str, mention: PersonMention, doc: _Doc) -> PersonMent
                 where = place_before(text, m.end(1), doc.memo)
                 bare_suffix = role.org.text[: len(role.org.text) - _org_head_len(role.org)]
                 if where and not where[2] and where[0] == m.start(1) and text[m.start(1):m.end(1)].endswith(bare_suffix):
-                    role = replace(role, place=Span(m.group(1), m.start(1), m.end(1)), implicit_place=False)
+                    role = replace(role, place=Span(m.start(1), m.end(1), m.group(1)), implicit_place=False)
                     break
         roles.append(role)
     return replace(mention, roles=tuple(roles))
