@@ -276,6 +276,60 @@ TERM_DIFFUSION = Table(
     ),
 )
 
+ORGANIZATIONS = Table(
+    "organizations",
+    "extracted",
+    "org_id",
+    "Party and government bodies, mass organisations, universities, enterprises and media named in the text "
+    "(区委, 市委组织部, 党工委, 党支部, 居委会, 人大, 政协 …), with their kind and jurisdiction. Grain: one row per mention.",
+    "文中提及的党政机关、群团组织、高校、企业和媒体(区委、市委组织部、党工委、党支部、居委会、人大、政协等)及其类型和所辖地域。粒度:每次提及一行。",
+    (
+        Column("org_id", pa.string(), "Id: hash of doc_id and offsets.", "id:文档 id 与位置的哈希。", False),
+        Column("doc_id", pa.string(), "Document id.", "文档 id。", False),
+        Column("sentence_id", pa.string(), "Sentence containing the mention.", "所在句子 id。"),
+        *_provenance(),
+        Column("text", pa.string(), "The name as written in the source script.", "原文写法(原文字体)。", False),
+        Column("name", pa.string(), "The name in Simplified script.", "简体名称。", False),
+        Column("kind", pa.string(), "party_committee, party_org_department, party_branch, government, people_congress, cppcc, discipline_inspection, residents_committee, villagers_committee, university, enterprise, cooperative, media or other.", "类型:party_committee 党委、party_org_department 组织部、party_branch 党支部、government 政府、people_congress 人大、cppcc 政协、discipline_inspection 纪委监委、residents_committee 居委会、villagers_committee 村委会、university 高校、enterprise 企业、cooperative 合作社、media 媒体、other 其他。", False),
+        Column("jurisdiction", pa.string(), "The place the body belongs to, as written in its name (平凉市 of 平凉市委); null for a bare 区委.", "名称中写明的所属地域(平凉市委中的平凉市);单独的“区委”等为空。"),
+        Column("jurisdiction_adcode", pa.string(), "Administrative code of the jurisdiction; for a bare 区委 or 县委, the document's main locality.", "所属地域的行政区划代码;单独的“区委”“县委”取文档的主要地点。"),
+        Column("implicit_jurisdiction", pa.bool_(), "True when the name states no place and the jurisdiction comes from the document.", "名称未写明地域、所属地域取自文档时为 true。", False),
+    ),
+)
+
+ROLE = pa.struct([
+    pa.field("title", pa.string()),
+    pa.field("organization", pa.string()),
+    pa.field("place", pa.string()),
+    pa.field("start", pa.int64()),
+    pa.field("end", pa.int64()),
+])
+
+PEOPLE = Table(
+    "people",
+    "extracted",
+    "person_id",
+    "People named with a post, a title or a byline, and the organisation or place each post attaches to. Grain: one "
+    "row per mention of a name.",
+    "文中带职务、称号或署名的人物,以及各职务所属的组织或地点。粒度:每次提及一个人名一行。",
+    (
+        Column("person_id", pa.string(), "Id: hash of doc_id and offsets.", "id:文档 id 与位置的哈希。", False),
+        Column("doc_id", pa.string(), "Document id.", "文档 id。", False),
+        Column("sentence_id", pa.string(), "Sentence containing the name.", "所在句子 id。"),
+        *_provenance(),
+        Column("text", pa.string(), "The name as written in the source script.", "原文写法(原文字体)。", False),
+        Column("name", pa.string(), "The name in Simplified script.", "简体姓名。", False),
+        Column("role", pa.string(), "The first post or title stated with the name (村党支部书记, 区委书记, 记者).", "与姓名一同写明的第一个职务或身份(村党支部书记、区委书记、记者)。"),
+        Column("attached_to", pa.string(), "The organisation or place that post belongs to (灵台县上良镇北张村, 南通市海门区委).", "该职务所属的组织或地点(灵台县上良镇北张村、南通市海门区委)。"),
+        Column("attached_adcode", pa.string(), "Administrative code of that place, or of the organisation's jurisdiction.", "该地点或该组织所属地域的行政区划代码。"),
+        Column("roles", pa.list_(ROLE), "Every post stated with the name: title, organisation, place and the title's offsets in the normalised text.", "与姓名一同写明的全部职务:职务、组织、地点及职务在规范化文本中的位置。", False),
+        Column("honorary_titles", pa.list_(pa.string()), "Honorary titles (全国脱贫攻坚先进个人, 全国优秀党务工作者).", "荣誉称号(全国脱贫攻坚先进个人、全国优秀党务工作者)。", False),
+        Column("byline", pa.bool_(), "True for an author credit: 作者, 记者, 通讯员, 执笔, 责编, 责任编辑.", "署名(作者、记者、通讯员、执笔、责编、责任编辑)为 true。", False),
+        Column("national_leader", pa.bool_(), "True for a nationally known leader named in boilerplate (习近平总书记): filter these out to study local cadres.", "样板文字中提及的国家领导人(习近平总书记)为 true;研究地方干部时可滤除。", False),
+        Column("evidence", pa.string(), "Why the name was accepted: post, byline, honorific, bio, leader, list or repeat.", "认定为人名的依据:post 职务、byline 署名、honorific 尊称、bio 简介、leader 领导人、list 列举、repeat 重复出现。", False),
+    ),
+)
+
 TABLES: tuple[Table, ...] = (SOURCE_FILES, DOCUMENTS, REJECTED_FILES, PARAGRAPHS, SENTENCES, NUMBERS,
-                             INDICATORS, CAMPAIGN_TERMS, TERM_DIFFUSION)
+                             INDICATORS, CAMPAIGN_TERMS, TERM_DIFFUSION, ORGANIZATIONS, PEOPLE)
 BY_NAME = {t.name: t for t in TABLES}
