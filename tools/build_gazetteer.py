@@ -36,7 +36,6 @@ import argparse
 import csv
 import hashlib
 import io
-import shutil
 import sys
 import tarfile
 import zipfile
