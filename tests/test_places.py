@@ -220,6 +220,11 @@ def test_short_name_needs_context():
     assert [(m.text, m.adcode) for m in ms] == [("南通市", "320600"), ("海门", "320614")]
     # a province's short name is a place on its own
     assert [(m.text, m.adcode) for m in find_places("视察江苏重要讲话")] == [("江苏", "320000")]
+    # cities of one province named together place each other
+    ms = find_places("苏州、无锡、常州等地")
+    assert [(m.text, m.adcode, m.method) for m in ms] == [
+        ("苏州", "320500", "short_name_sibling"), ("无锡", "320200", "short_name_sibling"), ("常州", "320400", "short_name_sibling"),
+    ]
 
 
 def test_ambiguous_full_name_resolved_by_context():

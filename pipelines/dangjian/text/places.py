@@ -28,7 +28,8 @@ How a name becomes a mention:
    several divisions share (通州区, 鼓楼区) links to the one the document
    places elsewhere (full_name_context). A short name links only when the
    document names the same division, something inside it, or the division
-   above it (short_name_context). A town or village links (stat_code) only
+   above it (short_name_context), or when short names of two divisions under
+   one parent stand in the same document (苏州、无锡, short_name_sibling). A town or village links (stat_code) only
    when its county or town is named in the document (anchored_child); a
    town name unique in China links with low confidence (unique_town).
    Otherwise the mention stays, with null codes and low confidence
@@ -330,6 +331,7 @@ class _Linker:
         self.around: dict[str, float] = {}  # code → strength: above or below something named
         self._village_cache: dict[str, dict[str, str]] = {}
         self._anchors_cache: list[tuple[str, str]] | None = None
+        self._siblings: dict[str, set[str]] = {}
 
     def lineage_key(self, code: str) -> str:
         return self.g.lineage(code)[-1]
@@ -405,6 +407,7 @@ class _Linker:
             if sp.kind == "town" and sp.method == "unique_town":
                 self.note(sp.code, 0.5)
         # 4. Short names and one-character stems: only with context.
+        self._siblings = self._weak_siblings(spans)
         for sp in spans:
             if sp.kind == "weak":
                 self._link_weak(sp)
@@ -428,19 +431,44 @@ class _Linker:
             sp.code = groups[scored[0][1]][0]
             sp.method, sp.confidence = method, round(confidence * (0.85 + 0.15 * scored[0][0]), 2)
 
+    def _one_char_stem(self, sp: _Span) -> bool:
+        """和县, 沙市: a two-character full name, read only with context."""
+        return sp.end - sp.start == 2 and self.text[sp.start:sp.end] in self.g.by_name
+
+    def _weak_siblings(self, spans: list[_Span]) -> dict[str, set[str]]:
+        """Parent → the divisions under it that short names in the document
+        could each mean only one of (苏州、无锡、常州 → 江苏省: three)."""
+        out: dict[str, set[str]] = defaultdict(set)
+        for sp in spans:
+            if sp.kind == "weak" and not self._one_char_stem(sp):
+                groups = self.lineages(self.prefer_current(sp.codes))
+                if len(groups) == 1:
+                    key = next(iter(groups))
+                    parent = self.g.by_code[key].parent_code
+                    if parent:
+                        out[self.lineage_key(parent)].add(key)
+        return out
+
     def _link_weak(self, sp: _Span) -> None:
         g = self.g
         groups = self.lineages(self.prefer_current(sp.codes))
         scored = sorted(((max(self.context_of(c) for c in cs), key) for key, cs in groups.items()), reverse=True)
         best, key = scored[0]
         if best == 0:
-            # A province's short name (江苏, 甘肃) is a place by itself.
-            if len(groups) == 1 and g.by_code[key].level == "province":
+            if len(groups) != 1:
+                return
+            d = g.by_code[key]
+            if d.level == "province":
+                # A province's short name (江苏, 甘肃) is a place by itself.
                 sp.code, sp.method, sp.confidence = groups[key][0], "short_name_province", 0.6
+            elif d.parent_code and len(self._siblings.get(self.lineage_key(d.parent_code), ())) >= 2 and not self._one_char_stem(sp):
+                # Named alongside another division under the same parent:
+                # 苏州、无锡、常州 place each other.
+                sp.code, sp.method, sp.confidence = groups[key][0], "short_name_sibling", 0.55
             return
         if len(scored) > 1 and scored[1][0] == best:
             return  # two divisions fit equally: not clearly one place
-        stem_one = len(self.text[sp.start:sp.end]) == 2 and self.text[sp.end - 1] in "省市县区旗州盟"
+        stem_one = self._one_char_stem(sp)
         sp.code = groups[key][0]
         sp.method = "short_name_context"
         sp.confidence = round((0.9 if best >= 1 else 0.8 if best >= 0.8 else 0.65) - (0.1 if stem_one else 0), 2)
