@@ -13,7 +13,8 @@ How a name becomes a mention:
    villages are found from their level word back (…镇, …乡, …街道, …村,
    …社区): the characters before it must form a name the gazetteer has.
    Overlaps go to full names first, then towns and villages, then short
-   names; longer before shorter.
+   names; within a kind the better supported by the rest of the document,
+   then the longer (吴江|城区 in a 吴江 report, not 吴|江城区 of 阳江).
 2. **Not places.** Short names that are ordinary words (合作, 振兴, 江山) and
    single-character names are never read without their level word; names
    with a one-character stem (和县, 余村) need the document to name their
@@ -28,12 +29,14 @@ How a name becomes a mention:
    several divisions share (通州区, 鼓楼区) links to the one the document
    places elsewhere (full_name_context). A short name links only when the
    document names the same division, something inside it, or the division
-   above it (short_name_context), or when short names of two divisions under
-   one parent stand in the same document (苏州、无锡, short_name_sibling). A town or village links (stat_code) only
-   when its county or town is named in the document (anchored_child); a
-   town name unique in China links with low confidence (unique_town).
-   Otherwise the mention stays, with null codes and low confidence
-   (unlinked), or goes if it is not clearly a place.
+   above it (short_name_context), or when short names of two divisions
+   under one parent stand together (苏州、无锡, short_name_sibling); a
+   province's short name links alone (short_name_province). A town or
+   village links (stat_code) only when its county or town is named in the
+   document (anchored_child); a town name unique in China links with low
+   confidence (unique_town). Otherwise a town stays with null codes and low
+   confidence (unlinked), and so does a village right after a town; any
+   other village-shaped word goes, as not clearly a place.
 5. **Dates.** Every code is the one in force at the publication date (today
    when unknown); the other code of a division whose code changed is kept as
    ``alt_code`` (海门区 320614 in 2021, alt 海门市 320684).
@@ -53,15 +56,29 @@ from dangjian.reference.gazetteer import UPPER_LEVELS, Division, Gazetteer
 
 @dataclass(frozen=True, slots=True)
 class PlaceMention:
+    """One place named in the text: ``text[start:end]`` (normalised text offsets).
+
+    ``name``, ``full_name``, ``lat`` and ``lon`` are those of the division
+    linked (as in ``reference.admin_divisions``), all None when unlinked.
+    ``adcode`` is the 6-digit code in force at the publication date: the
+    division's own for a province, prefecture or county; for a town or
+    village, that of the county (or prefecture) it lies in. ``stat_code`` is
+    the 9- or 12-digit NBS code of a town or village, set only when the
+    document anchors it. ``alt_code`` is the other code of the ``adcode``
+    division when that changed (its predecessor, or today's code when the
+    date picked an old one). ``method`` says how the link was made (see the
+    module docstring); ``confidence`` is 0–1, 0.3 or less when unlinked.
+    """
+
     start: int
     end: int
     text: str
-    name: str | None  # official name of the linked division, None when unlinked
+    name: str | None
     full_name: str | None
     level: str  # province, prefecture, county, town, village
-    adcode: str | None  # county level and above: its own code; town/village: its county's
-    stat_code: str | None  # 9/12-digit code of a linked town or village
-    alt_code: str | None  # the division's other code when its code changed
+    adcode: str | None
+    stat_code: str | None
+    alt_code: str | None
     lat: float | None
     lon: float | None
     method: str
