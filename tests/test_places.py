@@ -184,6 +184,9 @@ def test_yu_of_more_than_is_not_yucun():
         "中国共产党中央委员会",
         "江山就是人民,人民就是江山。",
         "区政府召开常务会议,区委书记出席。",
+        "苏、浙、沪三地联动,京津冀协同发展。",  # single-character names
+        "全省推进高质量发展先进县(市、区),市县两级共举办培训班,各县区、各乡镇要落实责任。",
+        "中山大学、中山路、中山装",  # 中山 with nothing to place it
     ],
 )
 def test_words_that_are_not_places(text):
