@@ -20,6 +20,9 @@ from dangjian.sources import SourceEntry
 from dangjian.text import numbers as numbers_mod
 from dangjian.text import segment
 from dangjian.text.indicators import find_indicators
+from dangjian.text.organizations import find_organizations
+from dangjian.text.people import find_people
+from dangjian.text.places import PlaceAnalysis, analyse_places
 from dangjian.text.terms import find_terms
 from dangjian.text.clean import OffsetMap, clean
 from dangjian.text.decode import decode_bytes
@@ -130,8 +133,7 @@ def read_document(data: bytes, sha256: str, paths: list[str], manifest: SourceEn
         "original_title": _field(meta.original_title),
         "authors": authors,
         "metadata_origin": json.dumps(origin, ensure_ascii=False, sort_keys=True),
-        "main_locality_adcode": None,
-        "main_locality_name": None,
+        **_main_locality(text, extracted["published"]),
         "source_text": decoded.text,
         "clean_text": cleaned.text,
         "text": text,
@@ -139,6 +141,13 @@ def read_document(data: bytes, sha256: str, paths: list[str], manifest: SourceEn
         "source_chars": len(decoded.text),
         "chars": len(text),
     }
+
+
+def _main_locality(text: str, published: str | None) -> dict:
+    from dangjian.reference.gazetteer import Gazetteer
+
+    code = analyse_places(text, published).main_locality
+    return {"main_locality_adcode": code, "main_locality_name": Gazetteer.load().full_name(code) if code else None}
 
 
 class NoTextError(ValueError):
@@ -219,9 +228,25 @@ def number_rows(doc: DocText, sentences: list[dict],
     return rows
 
 
+def _place_in(sentence: dict | None, places: PlaceAnalysis | None) -> str | None:
+    """The most specific linked place named in the sentence: a village or town
+    by its statistical code, else the lowest division by its adcode."""
+    if sentence is None or places is None:
+        return None
+    rank = {"village": 0, "town": 1, "county": 2, "prefecture": 3, "province": 4}
+    inside = [p for p in places.mentions if sentence["start"] <= p.start < sentence["end"] and p.adcode]
+    if not inside:
+        return None
+    best = min(inside, key=lambda p: (rank.get(p.level, 5), -p.confidence, p.start))
+    return best.stat_code or best.adcode
+
+
 def indicator_rows(doc: DocText, sentences: list[dict], published: str | None,
-                   mentions: list[numbers_mod.NumberMention] | None = None) -> list[dict]:
-    """The ``indicators`` rows of a document: its quantified claims in context."""
+                   mentions: list[numbers_mod.NumberMention] | None = None,
+                   places: PlaceAnalysis | None = None) -> list[dict]:
+    """The ``indicators`` rows of a document: its quantified claims in context.
+    ``place_adcode`` is the most specific place named in the sentence, else the
+    document's main locality (``places`` from ``analyse_places``)."""
     if mentions is None:
         mentions = numbers_mod.find_numbers(doc.text)
     by_start = {s["sentence_id"]: s for s in sentences}
@@ -249,7 +274,7 @@ def indicator_rows(doc: DocText, sentences: list[dict], published: str | None,
                 "subject_start": ind.subject_start,
                 "subject_end": ind.subject_end,
                 "year": ind.year,
-                "place_adcode": None,
+                "place_adcode": _place_in(sentence, places) or (places.main_locality if places else None),
                 "fixed_expression": ind.fixed_expression,
                 "sentence": doc.text[sentence["start"]:sentence["end"]] if sentence else None,
             }
@@ -272,3 +297,112 @@ def term_rows(doc: DocText, sentences: list[dict]) -> list[dict]:
         }
         for t in find_terms(doc.text)
     ]
+
+
+def place_rows(doc: DocText, sentences: list[dict], places: PlaceAnalysis) -> list[dict]:
+    """The ``places`` rows of a document."""
+    return [
+        {
+            "place_id": stable_id(doc.doc_id, "pl", p.start, p.end),
+            "doc_id": doc.doc_id,
+            "sentence_id": _sentence_at(sentences, p.start),
+            **doc.provenance(p.start, p.end),
+            "text": doc.clean_text[p.start:p.end],
+            "text_simplified": p.text,
+            "name": p.name,
+            "full_name": p.full_name,
+            "level": p.level,
+            "adcode": p.adcode,
+            "stat_code": p.stat_code,
+            "alt_code": p.alt_code,
+            "lat": p.lat,
+            "lon": p.lon,
+            "method": p.method,
+            "confidence": p.confidence,
+        }
+        for p in places.mentions
+    ]
+
+
+def _code_of(j) -> str | None:
+    return None if j is None else (j.stat_code or j.adcode)
+
+
+def _jurisdiction_code(org, places: PlaceAnalysis) -> str | None:
+    """The code of an organisation's jurisdiction: the place in its name as the
+    place finder linked it, or the main locality for a bare 区委."""
+    if org.jurisdiction_start is not None:
+        for j in places.org_jurisdictions:
+            if j.start < org.jurisdiction_end and org.jurisdiction_start < j.end and _code_of(j):
+                return _code_of(j)
+        for p in places.mentions:
+            if p.start < org.jurisdiction_end and org.jurisdiction_start < p.end and _code_of(p):
+                return _code_of(p)
+        return None
+    return places.main_locality if org.implicit_jurisdiction else None
+
+
+def organization_rows(doc: DocText, sentences: list[dict], places: PlaceAnalysis, orgs=None) -> list[dict]:
+    """The ``organizations`` rows of a document."""
+    orgs = find_organizations(doc.text) if orgs is None else orgs
+    return [
+        {
+            "org_id": stable_id(doc.doc_id, "o", o.start, o.end),
+            "doc_id": doc.doc_id,
+            "sentence_id": _sentence_at(sentences, o.start),
+            **doc.provenance(o.start, o.end),
+            "text": doc.clean_text[o.start:o.end],
+            "name": o.text,
+            "kind": o.kind,
+            "jurisdiction": o.jurisdiction,
+            "jurisdiction_adcode": _jurisdiction_code(o, places),
+            "implicit_jurisdiction": o.implicit_jurisdiction,
+        }
+        for o in orgs
+    ]
+
+
+def _place_code_at(span, places: PlaceAnalysis) -> str | None:
+    for p in [*places.mentions, *places.org_jurisdictions]:
+        if p.start < span.end and span.start < p.end and _code_of(p):
+            return _code_of(p)
+    return None
+
+
+def person_rows(doc: DocText, sentences: list[dict], places: PlaceAnalysis, orgs=None) -> list[dict]:
+    """The ``people`` rows of a document: each name with its posts."""
+    orgs = find_organizations(doc.text) if orgs is None else orgs
+    rows = []
+    for m in find_people(doc.text, orgs):
+        first = m.roles[0] if m.roles else None
+        attached_code = None
+        if first is not None:
+            if first.place is not None:
+                attached_code = _place_code_at(first.place, places)
+            elif first.org is not None:
+                attached_code = _jurisdiction_code(first.org, places)
+            if attached_code is None and first.implicit_place:
+                attached_code = places.main_locality
+        rows.append(
+            {
+                "person_id": stable_id(doc.doc_id, "pe", m.start, m.end),
+                "doc_id": doc.doc_id,
+                "sentence_id": _sentence_at(sentences, m.start),
+                **doc.provenance(m.start, m.end),
+                "text": doc.clean_text[m.start:m.end],
+                "name": m.name,
+                "role": first.title.text if first else None,
+                "attached_to": first.attached_to_text if first else None,
+                "attached_adcode": attached_code,
+                "roles": [
+                    {"title": r.title.text, "organization": r.org.text if r.org else None,
+                     "place": r.place.text if r.place else None, "start": r.title.start, "end": r.title.end}
+                    for r in m.roles
+                ],
+                "honorary_titles": [h.text for h in m.honorary_titles],
+                "byline": m.byline,
+                "national_leader": m.national_leader,
+                "evidence": m.evidence,
+            }
+        )
+    return rows

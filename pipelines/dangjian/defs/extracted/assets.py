@@ -8,12 +8,16 @@ from dangjian import incremental as inc
 from dangjian.defs.documents.assets import spec, update_per_document
 from dangjian.defs.resources import WarehouseResource
 from dangjian.diffusion import term_diffusion_rows
-from dangjian.document import indicator_rows, number_rows, term_rows
-from dangjian.schema import CAMPAIGN_TERMS, DOCUMENTS, INDICATORS, NUMBERS, SENTENCES, TERM_DIFFUSION
+from dangjian.document import (indicator_rows, number_rows, organization_rows, person_rows, place_rows,
+                                term_rows)
+from dangjian.schema import (CAMPAIGN_TERMS, DOCUMENTS, INDICATORS, NUMBERS, ORGANIZATIONS, PEOPLE, PLACES,
+                             SENTENCES, TERM_DIFFUSION)
 from dangjian.text.numbers import find_numbers
+from dangjian.text.organizations import find_organizations
+from dangjian.text.places import analyse_places
 from dangjian.warehouse import connect, to_arrow, transaction, write_table
 
-FACT_TABLES = (NUMBERS, INDICATORS, CAMPAIGN_TERMS)
+FACT_TABLES = (NUMBERS, INDICATORS, CAMPAIGN_TERMS, PLACES, ORGANIZATIONS, PEOPLE)
 
 
 def _per_doc(con, sql: str, doc_ids: list[str]) -> dict[str, list[dict]]:
@@ -32,8 +36,9 @@ def _per_doc(con, sql: str, doc_ids: list[str]) -> dict[str, list[dict]]:
 @dg.multi_asset(specs=[spec(t, [[DOCUMENTS.stage, DOCUMENTS.name], [SENTENCES.stage, SENTENCES.name]])
                        for t in FACT_TABLES])
 def facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Recognise every numeric expression and type it; read the quantities as
-    indicators (subject, year, hedge); collect campaign terms."""
+    """One pass over each new or changed document: every numeric expression,
+    typed; the quantities read as indicators (subject, year, hedge, place);
+    campaign terms; places linked to the gazetteer; organisations; people."""
 
     def rows_for(con, docs):
         ids = [d.doc_id for d in docs]
@@ -42,13 +47,18 @@ def facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         published = {r["doc_id"]: r["published"] for rs in _per_doc(
             con, 'SELECT doc_id, published FROM "documents"."documents" WHERE doc_id IN (SELECT doc_id FROM _ids)', ids
         ).values() for r in rs}
-        numbers, indicators, terms = [], [], []
+        out = tuple([] for _ in FACT_TABLES)
         for d in docs:
-            mentions = find_numbers(d.text)
-            numbers += number_rows(d, sentences[d.doc_id], mentions)
-            indicators += indicator_rows(d, sentences[d.doc_id], published.get(d.doc_id), mentions)
-            terms += term_rows(d, sentences[d.doc_id])
-        return numbers, indicators, terms
+            sents, date = sentences[d.doc_id], published.get(d.doc_id)
+            mentions, places, orgs = find_numbers(d.text), analyse_places(d.text, date), find_organizations(d.text)
+            for rows, new in zip(out, (number_rows(d, sents, mentions),
+                                       indicator_rows(d, sents, date, mentions, places),
+                                       term_rows(d, sents),
+                                       place_rows(d, sents, places),
+                                       organization_rows(d, sents, places, orgs),
+                                       person_rows(d, sents, places, orgs))):
+                rows += new
+        return out
 
     with connect(warehouse.warehouse_path()) as con, transaction(con):
         processed = update_per_document(con, "facts", FACT_TABLES, rows_for, context.log.info)
