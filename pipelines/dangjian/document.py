@@ -12,6 +12,7 @@ them back to the decoded source.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -299,8 +300,33 @@ def term_rows(doc: DocText, sentences: list[dict]) -> list[dict]:
     ]
 
 
-def place_rows(doc: DocText, sentences: list[dict], places: PlaceAnalysis) -> list[dict]:
-    """The ``places`` rows of a document."""
+_LEVEL_RANK = {"province": 0, "prefecture": 1, "county": 2, "town": 3, "village": 4}
+
+
+def place_chains(mentions: list) -> list:
+    """Merge a written chain of divisions (甘肃省平凉市灵台县西屯镇店子村) into
+    one mention of its most specific unit, spanning the whole chain: each
+    part is written right after the one above it."""
+    out: list = []
+    for p in mentions:
+        prev = out[-1] if out else None
+        if (prev is not None and prev.end == p.start
+                and _LEVEL_RANK.get(prev.level, 9) < _LEVEL_RANK.get(p.level, -1)):
+            out[-1] = dataclasses.replace(p, start=prev.start, text=prev.text + p.text)
+        else:
+            out.append(p)
+    return out
+
+
+def place_rows(doc: DocText, sentences: list[dict], places: PlaceAnalysis, orgs=None, people=None) -> list[dict]:
+    """The ``places`` rows of a document: one per place or written chain of
+    places, leaving out those inside an organisation's name (华亭市安口镇朱家坡村
+    党支部): there they are the organisation's jurisdiction; and those that
+    are part of a person's name (陈立新, 周秀英)."""
+    orgs = find_organizations(doc.text) if orgs is None else orgs
+    people = find_people(doc.text, orgs) if people is None else people
+    mentions = [p for p in place_chains(places.mentions)
+                if not any(o.start < p.end and p.start < o.end for o in [*orgs, *people])]
     return [
         {
             "place_id": stable_id(doc.doc_id, "pl", p.start, p.end),
@@ -320,8 +346,14 @@ def place_rows(doc: DocText, sentences: list[dict], places: PlaceAnalysis) -> li
             "method": p.method,
             "confidence": p.confidence,
         }
-        for p in places.mentions
+        for p in mentions
     ]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
 
 
 def _code_of(j) -> str | None:
@@ -332,13 +364,7 @@ def _jurisdiction_code(org, places: PlaceAnalysis) -> str | None:
     """The code of an organisation's jurisdiction: the place in its name as the
     place finder linked it, or the main locality for a bare 区委."""
     if org.jurisdiction_start is not None:
-        for j in places.org_jurisdictions:
-            if j.start < org.jurisdiction_end and org.jurisdiction_start < j.end and _code_of(j):
-                return _code_of(j)
-        for p in places.mentions:
-            if p.start < org.jurisdiction_end and org.jurisdiction_start < p.end and _code_of(p):
-                return _code_of(p)
-        return None
+        return _place_code_at(_Span(org.jurisdiction_start, org.jurisdiction_end), places)
     return places.main_locality if org.implicit_jurisdiction else None
 
 
@@ -363,18 +389,23 @@ def organization_rows(doc: DocText, sentences: list[dict], places: PlaceAnalysis
 
 
 def _place_code_at(span, places: PlaceAnalysis) -> str | None:
-    for p in [*places.mentions, *places.org_jurisdictions]:
-        if p.start < span.end and span.start < p.end and _code_of(p):
-            return _code_of(p)
-    return None
+    """The code of the most specific place inside ``span``: in a chain
+    (南通市海门区) the last part."""
+    inside = [p for p in [*places.mentions, *places.org_jurisdictions]
+              if p.start < span.end and span.start < p.end and _code_of(p)]
+    return _code_of(max(inside, key=lambda p: p.start)) if inside else None
 
 
-def person_rows(doc: DocText, sentences: list[dict], places: PlaceAnalysis, orgs=None) -> list[dict]:
+def person_rows(doc: DocText, sentences: list[dict], places: PlaceAnalysis, orgs=None, people=None) -> list[dict]:
     """The ``people`` rows of a document: each name with its posts."""
     orgs = find_organizations(doc.text) if orgs is None else orgs
+    people = find_people(doc.text, orgs) if people is None else people
     rows = []
-    for m in find_people(doc.text, orgs):
-        first = m.roles[0] if m.roles else None
+    for m in people:
+        # The post that says most: one attached to an organisation or place
+        # (郭晓敏 is 作者 in the byline, but 书记 of 南通市海门区委).
+        attached = [r for r in m.roles if r.place is not None or r.org is not None or r.implicit_place]
+        first = attached[0] if attached else (m.roles[0] if m.roles else None)
         attached_code = None
         if first is not None:
             if first.place is not None:

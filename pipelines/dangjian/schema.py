@@ -319,7 +319,7 @@ PEOPLE = Table(
         *_provenance(),
         Column("text", pa.string(), "The name as written in the source script.", "原文写法(原文字体)。", False),
         Column("name", pa.string(), "The name in Simplified script.", "简体姓名。", False),
-        Column("role", pa.string(), "The first post or title stated with the name (村党支部书记, 区委书记, 记者).", "与姓名一同写明的第一个职务或身份(村党支部书记、区委书记、记者)。"),
+        Column("role", pa.string(), "The main post stated with the name: the first one attached to an organisation or place, else the first (村党支部书记, 书记, 记者); all are in roles.", "与姓名一同写明的主要职务:第一个有所属组织或地点的职务,否则为第一个(村党支部书记、书记、记者);全部职务见 roles。"),
         Column("attached_to", pa.string(), "The organisation or place that post belongs to (灵台县上良镇北张村, 南通市海门区委).", "该职务所属的组织或地点(灵台县上良镇北张村、南通市海门区委)。"),
         Column("attached_adcode", pa.string(), "Administrative code of that place, or of the organisation's jurisdiction.", "该地点或该组织所属地域的行政区划代码。"),
         Column("roles", pa.list_(ROLE), "Every post stated with the name: title, organisation, place and the title's offsets in the normalised text.", "与姓名一同写明的全部职务:职务、组织、地点及职务在规范化文本中的位置。", False),

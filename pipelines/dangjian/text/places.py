@@ -43,6 +43,8 @@ How a name becomes a mention:
 """
 from __future__ import annotations
 
+import dataclasses
+
 import bisect
 import re
 from collections import defaultdict
@@ -638,10 +640,38 @@ def analyse_places(text: str, published: str | None = None) -> PlaceAnalysis:
         else:
             mentions.append(PlaceMention(sp.start, sp.end, surface, name, full, level, adcode, stat_code, alt, lat, lon, sp.method, sp.confidence))
 
+    mentions = _with_repeats(text, mentions, orgs)
     main = main_locality(mentions, orgs)
     orgs.extend(_implied_orgs(text, spans, list(orgs), main, published, g))
     orgs.sort(key=lambda o: o.start)
     return PlaceAnalysis(mentions, orgs, main)
+
+
+_NUMERAL_BEFORE = set("0123456789零〇一二两三四五六七八九十百千万亿几多")
+
+
+def _with_repeats(text: str, mentions: list[PlaceMention], orgs: list[OrgJurisdiction]) -> list[PlaceMention]:
+    """Later bare mentions of a town or village the document has already
+    anchored (天荒坪镇余村 … 习近平在余村考察) are the same place. A name right
+    after a numeral is not one: 200余村 is "more than 200 villages"."""
+    taken = [(m.start, m.end) for m in mentions] + [(o.start, o.end + len(o.org_word)) for o in orgs]
+    linked = {}
+    for m in mentions:
+        if m.level in ("town", "village") and m.stat_code and len(m.text) >= 2:
+            linked.setdefault(m.text, m)
+    extra = []
+    for surface, first in linked.items():
+        i = text.find(surface)
+        while i != -1:
+            end = i + len(surface)
+            free = not any(a < end and i < b for a, b in taken)
+            # 余村党支部 is an organisation, its place the jurisdiction.
+            if free and (i == 0 or text[i - 1] not in _NUMERAL_BEFORE) and _org_word(text, end) is None:
+                extra.append(dataclasses.replace(first, start=i, end=end, method="repeat_in_document",
+                                                 confidence=min(first.confidence, 0.8)))
+                taken.append((i, end))
+            i = text.find(surface, end)
+    return sorted(mentions + extra, key=lambda m: m.start)
 
 
 def find_places(text: str, published: str | None = None) -> list[PlaceMention]:

@@ -14,6 +14,7 @@ from dangjian.schema import (CAMPAIGN_TERMS, DOCUMENTS, INDICATORS, NUMBERS, ORG
                              SENTENCES, TERM_DIFFUSION)
 from dangjian.text.numbers import find_numbers
 from dangjian.text.organizations import find_organizations
+from dangjian.text.people import find_people
 from dangjian.text.places import analyse_places
 from dangjian.warehouse import connect, to_arrow, transaction, write_table
 
@@ -51,12 +52,13 @@ def facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         for d in docs:
             sents, date = sentences[d.doc_id], published.get(d.doc_id)
             mentions, places, orgs = find_numbers(d.text), analyse_places(d.text, date), find_organizations(d.text)
+            people = find_people(d.text, orgs)
             for rows, new in zip(out, (number_rows(d, sents, mentions),
                                        indicator_rows(d, sents, date, mentions, places),
                                        term_rows(d, sents),
-                                       place_rows(d, sents, places),
+                                       place_rows(d, sents, places, orgs, people),
                                        organization_rows(d, sents, places, orgs),
-                                       person_rows(d, sents, places, orgs))):
+                                       person_rows(d, sents, places, orgs, people))):
                 rows += new
         return out
 
