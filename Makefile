@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DAGSTER_HOME := $(CURDIR)/.dagster_home
 run ui: export DAGSTER_HOME := $(DAGSTER_HOME)
 
-.PHONY: run test ui fuzz bench lock clean
+.PHONY: run test ui fuzz bench bench-text accuracy lock clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ fuzz: $(BIN)/.installed
 ## bench: throughput, memory and incremental cost at 1,000 and 10,000 synthetic documents (build/bench.json)
 bench: $(BIN)/.installed
 	$(BIN)/python -m dangjian.bench --sizes 1000,10000 --out build/bench.json
+
+## bench-text: throughput of each text extractor on the seeds repeated to ~5 MB, against OpenCC (build/bench_text.json)
+bench-text: $(BIN)/.installed
+	$(BIN)/python -m dangjian.bench_text --mb 5 --out build/bench_text.json
+
+## accuracy: indicators scored against the annotated sets in tests/gold, with every error listed
+accuracy: $(BIN)/.installed
+	$(BIN)/python tests/scoring.py
 
 ## ui: the Dagster UI on the same definitions (http://127.0.0.1:3000)
 ui: $(BIN)/.installed | $(DAGSTER_HOME)

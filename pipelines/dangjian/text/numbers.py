@@ -612,6 +612,7 @@ class _Scan:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self.windows = _windows(text)
         self.claimed = bytearray(len(text))
         self._chars = list(text)
         self.work = text
@@ -647,6 +648,32 @@ class _Scan:
 
     def prev_char(self, i: int) -> str:
         return self.text[i - 1] if i > 0 else ""
+
+    def finditer(self, regex: re.Pattern):
+        """``regex.finditer(self.work)``, but only over the windows around
+        numerals: most of a report has none, and patterns that open with an
+        optional qualifier are costly to try at every position. Lookbehinds
+        still see the whole text."""
+        for a, b in self.windows:
+            yield from regex.finditer(self.work, a, b)
+
+
+# Characters a numeric expression cannot do without, and how far around them
+# a match may reach (qualifiers, counters, 以上/左右, date separators). Matches
+# are at most a few characters longer on either side than their numerals.
+_NUMERALISH_RE = re.compile("[0-9零〇一二两三四五六七八九十百千万亿廿卅卌壹贰叁肆伍陆柒捌玖拾佰仟半折]+")
+_WINDOW_MARGIN = 12
+
+
+def _windows(text: str) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for m in _NUMERALISH_RE.finditer(text):
+        a, b = max(0, m.start() - _WINDOW_MARGIN), min(len(text), m.end() + _WINDOW_MARGIN)
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -946,7 +973,7 @@ def _quotes(scan: _Scan) -> None:
 def _ratios(scan: _Scan) -> None:
     """1∶1.2, 3:2, 1︰2︰3. Times (08:46) were claimed before. A two-part
     ratio a∶b has value a/b; longer ones keep no single value."""
-    for m in _RATIO_RE.finditer(scan.work):
+    for m in scan.finditer(_RATIO_RE):
         parts = [Decimal(p) for p in re.split("[∶:︰]", m.group())]
         value = parts[0] / parts[1] if len(parts) == 2 and parts[1] != 0 else None
         scan.emit(m.start(), m.end(), "ratio", value=value)
@@ -955,7 +982,7 @@ def _ratios(scan: _Scan) -> None:
 
 def _codes_and_formulas(scan: _Scan) -> None:
     """5+X, 1+3+N (whole formula), O2O, 5G, COVID-19 (whole token), 2.0版."""
-    for m in _AR_FORMULA_RE.finditer(scan.work):
+    for m in scan.finditer(_AR_FORMULA_RE):
         scan.emit(m.start(), m.end(), "term", note="formula")
     scan.refresh()
     for m in _VERSION_RE.finditer(scan.work):
@@ -974,10 +1001,10 @@ def _codes_and_formulas(scan: _Scan) -> None:
 def _slogans(scan: _Scan) -> None:
     """Fixed political formulas (三个代表, 十四五) and unquoted numbered
     formulas (一强三创, 四抓两整治): every numeral in them is a term."""
-    for m in _SLOGAN_RE.finditer(scan.work):
+    for m in scan.finditer(_SLOGAN_RE):
         _terms_in(scan, m.start(), m.end(), "slogan")
     scan.refresh()
-    for m in _CN_FORMULA_RE.finditer(scan.work):
+    for m in scan.finditer(_CN_FORMULA_RE):
         nums = list(_F_NUM_RE.finditer(m.group()))
         tails = [m.group()[a.end():b.start()] for a, b in zip(nums, nums[1:])]
         first = nums[0].group()
@@ -992,7 +1019,7 @@ def _slogans(scan: _Scan) -> None:
 
 def _dates_and_times(scan: _Scan) -> None:
     for regex in _DATE_RES:
-        for m in regex.finditer(scan.work):
+        for m in scan.finditer(regex):
             g = m.groupdict()
             if "y" in g or "m" in g or "d" in g:
                 first = _iso_date(g.get("y"), g.get("m"), g.get("d"))
@@ -1009,14 +1036,14 @@ def _dates_and_times(scan: _Scan) -> None:
                 note = None
             scan.emit(m.start(), m.end(), "date", note=note)
         scan.refresh()
-    for m in _CN_DATE_RE.finditer(scan.work):
+    for m in scan.finditer(_CN_DATE_RE):
         y = _cn_int(m.group("cy"))
         mo = _cn_int(m.group("cm") or m.group("cm2"))
         d = _cn_int(m.group("cd") or m.group("cd2"))
         scan.emit(m.start(), m.end(), "date", note=_iso_date(y, mo, d))
     scan.refresh()
     for regex in _TIME_RES:
-        for m in regex.finditer(scan.work):
+        for m in scan.finditer(regex):
             t = m.group()
             hm = re.findall(r"[0-9]+", t)
             note = f"{int(hm[0]):02d}:{int(hm[1]) if len(hm) > 1 else (30 if '半' in t else 0):02d}"
@@ -1026,10 +1053,10 @@ def _dates_and_times(scan: _Scan) -> None:
 
 def _phones(scan: _Scan) -> None:
     for regex, note in _PHONE_RES:
-        for m in regex.finditer(scan.work):
+        for m in scan.finditer(regex):
             scan.emit(m.start(), m.end(), "phone", note=note)
         scan.refresh()
-    for m in _PHONE_CONTEXT_RE.finditer(scan.work):
+    for m in scan.finditer(_PHONE_CONTEXT_RE):
         before = scan.text[max(0, m.start() - 8):m.start()]
         if any(cue in before for cue in _PHONE_CUES) and not _UNIT_RE.match(scan.text, m.end()):
             scan.emit(m.start(), m.end(), "phone", note="landline")
@@ -1039,7 +1066,7 @@ def _phones(scan: _Scan) -> None:
 def _ordinals(scan: _Scan) -> None:
     text = scan.text
     for name, regex in _ORD_RES.items():
-        for m in regex.finditer(scan.work):
+        for m in scan.finditer(regex):
             start, end = m.start(), m.end()
             unit = None
             note = None
@@ -1118,7 +1145,7 @@ _HALF_RE = re.compile(f"(?P<lead>{LEAD})?(?<![另这那其])(?:一半|半数)(?P
 
 
 def _halves(scan: _Scan) -> None:
-    for m in _HALF_RE.finditer(scan.work):
+    for m in scan.finditer(_HALF_RE):
         if m.group().startswith("过半"):
             scan.emit(m.start(), m.end(), "percent", value=50, unit="%", qualifier="lower_bound", note="过半")
             continue
@@ -1131,7 +1158,7 @@ def _halves(scan: _Scan) -> None:
 
 def _percents(scan: _Scan) -> None:
     for name, regex in _PCT_RES.items():
-        for m in regex.finditer(scan.work):
+        for m in scan.finditer(regex):
             groups = m.groupdict()
             core_start = m.start("core") if groups.get("core") else m.start("a") if "a" in groups else m.start()
             if groups.get("neg"):
@@ -1179,7 +1206,7 @@ def _percents(scan: _Scan) -> None:
 
 def _fractions(scan: _Scan) -> None:
     for name, regex in _FRACTION_RES.items():
-        for m in regex.finditer(scan.work):
+        for m in scan.finditer(regex):
             try:
                 with localcontext(_CTX):
                     whole = Decimal(0)
@@ -1211,7 +1238,7 @@ def _trailing_multiplier(run: str) -> int:
 
 
 def _ranges(scan: _Scan) -> None:
-    for m in _RANGE_RE.finditer(scan.work):
+    for m in scan.finditer(_RANGE_RE):
         a_s, b_s, sep = m.group("a"), m.group("b"), m.group("sep")
         ua, ub = m.group("ua"), m.group("ub")
         if ua and ub and _unit_info(ua)[0] != _unit_info(ub)[0]:
@@ -1233,7 +1260,7 @@ def _ranges(scan: _Scan) -> None:
         unit = _unit_info(ub)[0]
         scan.emit(start, end, "number", vmin=a, vmax=b, unit=unit, qualifier="range")
     scan.refresh()
-    for m in _COLLOQ_RANGE_RE.finditer(scan.work):
+    for m in scan.finditer(_COLLOQ_RANGE_RE):
         a, b = _CN_DIGIT[m.group("a")], _CN_DIGIT[m.group("b")]
         if b != a + 1:
             continue
@@ -1273,7 +1300,7 @@ def _bare_single_ok(scan: _Scan, start: int, end_core: int, unit: str | None) ->
 
 def _quantities(scan: _Scan) -> None:
     text = scan.text
-    for m in _NUMBER_RE.finditer(scan.work):
+    for m in scan.finditer(_NUMBER_RE):
         run = m.group("run")
         run_start, run_end = m.span("run")
         approx_ch, unit_text, trail = m.group("approx"), m.group("unit"), m.group("trail")
