@@ -86,7 +86,8 @@ _ROLES = (
 # delimiter, so that e.g. 总编辑 or 作者简介 inside a phrase are not bylines.
 _JOURNALIST_ROLES = frozenset({"记者", "特约记者", "见习记者", "通讯员", "特约通讯员"})
 _ROLE_ALT = "|".join(re.escape(r) for r in sorted(_ROLES, key=len, reverse=True))
-_ROLE_RE = re.compile(_ROLE_ALT)
+# 作者简介 and 编辑部 are a heading and a body, not a credit.
+_ROLE_RE = re.compile(rf"(?:{_ROLE_ALT})(?!简介|单位|部)")
 
 _NAME_RE = re.compile(
     rf"(?!{_ROLE_ALT})"
