@@ -558,27 +558,51 @@ def citation_cff(meta: dict) -> str:
 # --------------------------------------------------------------------------- CHANGELOG.md
 
 
-def _row_digests(path: Path, key: str, columns: Sequence[str]) -> dict:
-    """Key → digest of the row's content over ``columns``.
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
-    Digests rather than rows keep memory to a few dozen bytes per row, and
-    reading in batches keeps the big tables (sentences, numbers) streaming.
-    """
-    out = {}
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=8192, columns=list(columns)):
-        for row in batch.to_pylist():
-            # sort_keys: the digest must not depend on column order in the file.
-            blob = json.dumps(row, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
-            out[row[key]] = hashlib.blake2b(blob, digest_size=16).digest()
-    return out
+
+def _row_changes(cur_path: Path | None, prev_path: Path | None, key: str, columns: Sequence[str]) -> tuple[set, set, int]:
+    """Keys added and removed, and how many kept keys have other content
+    over ``columns``, between two Parquet files of one table.
+
+    DuckDB joins the two files on the key and compares a hash of each row's
+    values, so a table of millions of rows is compared without being held in
+    memory."""
+    import duckdb
+
+    con = duckdb.connect(config={"memory_limit": "512MB"})
+    try:
+        def side(path: Path | None) -> str:
+            if path is None:
+                return "(SELECT NULL::VARCHAR AS k, NULL::UBIGINT AS h WHERE false)"
+            values = ", ".join(_quoted(c) for c in columns)
+            return (f"(SELECT {_quoted(key)}::VARCHAR AS k, hash(row({values})) AS h "
+                    f"FROM read_parquet({_sql_literal(str(path))}))")
+
+        con.execute(f"CREATE TEMP TABLE n AS {side(cur_path)}")
+        con.execute(f"CREATE TEMP TABLE o AS {side(prev_path)}")
+        added = {r[0] for r in con.execute("SELECT k FROM n ANTI JOIN o USING (k)").fetchall()}
+        removed = {r[0] for r in con.execute("SELECT k FROM o ANTI JOIN n USING (k)").fetchall()}
+        [(changed,)] = con.execute("SELECT count(*) FROM n JOIN o USING (k) WHERE n.h <> o.h").fetchall()
+    finally:
+        con.close()
+    return added, removed, changed
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _doc_paths(path: Path, doc_ids: set) -> list[tuple[str, str | None, str]]:
     """(source_path, title, doc_id) of the given documents, by source_path."""
     if not doc_ids:
         return []
-    rows = pq.read_table(path, columns=["doc_id", "source_path", "title"]).to_pylist()
-    return sorted((r["source_path"], r["title"], r["doc_id"]) for r in rows if r["doc_id"] in doc_ids)
+    import pyarrow.compute as pc
+
+    data = pq.read_table(path, columns=["doc_id", "source_path", "title"])
+    rows = data.filter(pc.is_in(data["doc_id"], value_set=pa.array(sorted(doc_ids), pa.string()))).to_pylist()
+    return sorted((r["source_path"], r["title"], r["doc_id"]) for r in rows)
 
 
 def changelog(current_dir: Path, previous_dir: Path | None) -> str:
@@ -626,11 +650,10 @@ def changelog(current_dir: Path, previous_dir: Path | None) -> str:
             notes.append(f"- `{name}`: new table in this release.")
         # Compare on the shared columns: a new column alone should not mark every row changed.
         shared = [c for c in cur_cols if c in prev_cols] if cur_path and prev_path else cur_cols or prev_cols
-        new = _row_digests(cur_path, table.key, shared) if cur_path else {}
-        old = _row_digests(prev_path, table.key, shared) if prev_path else {}
-        added = new.keys() - old.keys()
-        removed = old.keys() - new.keys()
-        changed = sum(1 for k in new.keys() & old.keys() if new[k] != old[k])
+        if cur_path and prev_path and cur["tables"][name]["sha256"] == prev["tables"][name]["sha256"]:
+            added, removed, changed = set(), set(), 0  # the same file (often one file linked into both)
+        else:
+            added, removed, changed = _row_changes(cur_path, prev_path, table.key, shared)
         rows = cur["tables"][name]["rows"] if name in cur["tables"] else 0
         lines.append(f"| {name} | `{table.key}` | {rows} | {len(added)} | {len(removed)} | {changed} |")
         if name == DOCUMENTS.name:

@@ -35,7 +35,8 @@ def release(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> 
             summary = "; ".join(f"{name}: " + ", ".join(f"{o.expectation}({o.column})" for o in outs[:5])
                                 for name, outs in failed.items())
             raise dg.Failure(description=f"critical expectations failed, nothing published: {summary}")
-        info = publish(con, warehouse_dir, validation_html=report_html(results, "dangjian validation report"))
+        info = publish(con, warehouse_dir, validation_html=report_html(results, "dangjian validation report"),
+                       log=context.log.info)
     verb = "published" if info.created else "unchanged, still"
     context.log.info(f"{verb} release {info.version} at {info.path}")
     return dg.MaterializeResult(
