@@ -44,9 +44,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dangjian import __version__
-from dangjian.release_docs import INDEX_HTML, write_index, write_release_docs
+from dangjian.release_docs import INDEX_HTML, Changes, release_changes, write_index, write_release_docs
 from dangjian.schema import DOCUMENTS, PARAGRAPHS, SENTENCES, TABLES, Table
-from dangjian.warehouse import PUBLISHED_DB
+from dangjian.warehouse import DEFAULT_DUCKDB_MEMORY, DUCKDB_MEMORY_ENV, PUBLISHED_DB
 
 RELEASES = "releases"
 LATEST = "latest"
@@ -360,8 +360,10 @@ def _publish(con, warehouse_dir: Path, today: dt.date | None, validation_html: s
     }
     (staging / RELEASE_JSON).write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     previous = latest_version(warehouse_dir)
-    write_release_docs(staging, root / previous if previous else None, [],
-                       validation_html=validation_html, limitations=LIMITATIONS)
+    previous_dir = root / previous if previous else None
+    changes = release_changes(staging, previous_dir) if previous_dir else None
+    write_release_docs(staging, previous_dir, [], validation_html=validation_html, limitations=LIMITATIONS,
+                       changes=changes)
     # The Parquet files' sums are known from writing (or from the release they are linked from).
     known = {f["file"]: f["sha256"] for f in files.values()}
     sums = "".join(f"{known.get(p.name) or _sha256_file(p)}  {p.name}\n" for p in sorted(staging.iterdir()))
@@ -373,7 +375,7 @@ def _publish(con, warehouse_dir: Path, today: dt.date | None, validation_html: s
     os.rename(staging, root / version)  # the release appears whole, or not at all
     _fsync_dir(root)
     _point_latest(root, version)
-    build_published_db(warehouse_dir, root / version)
+    build_published_db(warehouse_dir, root / version, (previous_dir, changes) if previous_dir else None)
     _remember(warehouse_dir, fresh, version)
     return ReleaseInfo(version, root / version, True, rows, content_hash)
 
@@ -391,29 +393,80 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def build_published_db(warehouse_dir: Path, release_dir: Path) -> Path:
+# Above this share of changed rows, building the published database afresh
+# is cheaper than applying the changes (and leaves no deleted rows behind).
+REBUILD_SHARE = 0.25
+
+
+def build_published_db(warehouse_dir: Path, release_dir: Path,
+                       previous: tuple[Path, dict[str, Changes]] | None = None) -> Path:
     """Copy a release into a standalone read-only database and swap it in.
 
     The database holds copies, not views on the Parquet files, so it keeps
     working if the warehouse folder moves or is downloaded on its own.
+
+    With ``previous`` (the previous release and what changed since), and the
+    published database holding that release, the database is copied and only
+    the changed rows are replaced: rows are deleted by key and inserted from
+    the new Parquet files, whose key statistics let DuckDB read only the row
+    groups that hold them. Otherwise, or when much changed, it is built afresh.
+    Either way it is swapped in whole, by rename.
     """
     target = warehouse_dir / PUBLISHED_DB
     tmp = warehouse_dir / f".{PUBLISHED_DB}.{uuid.uuid4().hex}.tmp"
     meta = json.loads((release_dir / RELEASE_JSON).read_text(encoding="utf-8"))
-    con = duckdb.connect(str(tmp))
+    incremental = previous is not None and _worth_applying(warehouse_dir, meta, previous)
+    if incremental:
+        shutil.copyfile(target, tmp)
+    con = duckdb.connect(str(tmp), config={"memory_limit": os.environ.get(DUCKDB_MEMORY_ENV) or DEFAULT_DUCKDB_MEMORY})
     try:
+        present = {r[0]: r[1] for r in con.execute(
+            "SELECT table_name, list(column_name ORDER BY ordinal_position) FROM information_schema.columns "
+            "WHERE table_schema = 'main' GROUP BY table_name").fetchall()}
         for table in TABLES:
-            con.execute(
-                f'CREATE TABLE "{table.name}" AS SELECT * FROM read_parquet(?)',
-                [str(release_dir / f"{table.name}.parquet")],
-            )
+            path = str(release_dir / f"{table.name}.parquet")
+            change = previous[1].get(table.name) if incremental else None
+            if change is not None and present.get(table.name) == pq.read_schema(path).names:
+                _apply(con, table, path, change)
+            else:
+                con.execute(f'CREATE OR REPLACE TABLE "{table.name}" AS SELECT * FROM read_parquet(?)', [path])
             con.execute(f'COMMENT ON TABLE "{table.name}" IS {_sql_string(table.en + " / " + table.zh)}')
             for c in table.columns:
                 con.execute(f'COMMENT ON COLUMN "{table.name}"."{c.name}" IS {_sql_string(c.en + " / " + c.zh)}')
-        con.execute("CREATE TABLE release (version VARCHAR, created_at VARCHAR, content_hash VARCHAR)")
+        for name in set(present) - {t.name for t in TABLES} - {"release"}:
+            con.execute(f'DROP TABLE "{name}"')  # a table the schema no longer has
+        con.execute("CREATE OR REPLACE TABLE release (version VARCHAR, created_at VARCHAR, content_hash VARCHAR)")
         con.execute("INSERT INTO release VALUES (?, ?, ?)", [meta["version"], meta["created_at"], meta["content_hash"]])
         con.execute("CHECKPOINT")
     finally:
         con.close()
     os.replace(tmp, target)
     return target
+
+
+def _worth_applying(warehouse_dir: Path, meta: dict, previous: tuple[Path, dict[str, Changes]]) -> bool:
+    """Whether the published database holds the previous release and few enough rows changed."""
+    previous_dir, changes = previous
+    if published_version(warehouse_dir) != previous_dir.name:
+        return False
+    touched = sum(len(c.added) + len(c.removed) + 2 * len(c.changed) for c in changes.values())
+    rows = sum(t["rows"] for t in meta["tables"].values())
+    return touched <= REBUILD_SHARE * max(rows, 1)
+
+
+def _apply(con: duckdb.DuckDBPyConnection, table: Table, path: str, change: Changes) -> None:
+    """Replace the rows of ``table`` whose keys changed with those in ``path``."""
+    out = change.removed | change.changed
+    into = change.added | change.changed
+    for keys, sql, params in (
+        (out, f'DELETE FROM "{table.name}" WHERE "{table.key}" IN (SELECT k FROM _keys)', []),
+        (into, f'INSERT INTO "{table.name}" SELECT * FROM read_parquet(?) WHERE "{table.key}" IN (SELECT k FROM _keys)',
+         [path]),
+    ):
+        if not keys:
+            continue
+        con.register("_keys", pa.table({"k": pa.array(sorted(keys), pa.string())}))
+        try:
+            con.execute(sql, params)
+        finally:
+            con.unregister("_keys")
