@@ -886,7 +886,7 @@ def combine_outcomes(parts: Sequence[ExpectationOutcome]) -> ExpectationOutcome:
 #: Documents per validation batch: Great Expectations pays about half a
 #: second per table and call, so batches are large; after a change only the
 #: batches holding changed documents are validated again.
-VALIDATE_BATCH_DOCS = 2000
+VALIDATE_BATCH_DOCS = 1000
 _CACHE_FORMAT = "1"
 
 Log = Callable[[str], None]
