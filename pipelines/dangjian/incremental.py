@@ -157,6 +157,14 @@ def worker_count(requested: int | None = None) -> int:
     return max(1, requested)
 
 
+def workers_for(batches: int, requested: int | None = None) -> int:
+    """Workers for a job of ``batches`` batches: none unless each worker gets
+    more than one batch, since starting one (a new interpreter importing the
+    stage's modules) costs about as much as a batch of work."""
+    workers = worker_count(requested)
+    return workers if batches > workers else 1
+
+
 def batch_size(requested: int | None = None) -> int:
     """Documents per batch: ``requested`` if positive, else ``DANGJIAN_BATCH_DOCS``, else :data:`BATCH_DOCS`."""
     if requested is None or requested <= 0:

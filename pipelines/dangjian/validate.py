@@ -1145,7 +1145,7 @@ class _WarehouseValidation:
 
         # Batches are independent: with workers, GE runs on several at once
         # while this process reads and prepares the next from DuckDB.
-        workers = inc.worker_count(self.workers) if len(todo_batches) > 1 else 1
+        workers = inc.workers_for(len(todo_batches), self.workers)
         results = inc.ordered_map(check_frame, (job(docs) for docs in todo_batches), workers)
         for k, (docs, outcomes) in enumerate(zip(todo_batches, results)):
             outcomes = sorted(outcomes + unevaluated[k], key=lambda o: o.line)

@@ -139,7 +139,7 @@ def update_per_document(con, stage: str, tables: tuple[Table, ...], rows_for, lo
         found_batches = (_rows_here(con, rows_for, tables, batch) for batch in batches)
     else:
         jobs = ((rows_for, names, *_read_batch(con, batch, inputs)) for batch in batches)
-        found_batches = inc.ordered_map(rows_of_batch, jobs, inc.worker_count(workers) if len(batches) > 1 else 1)
+        found_batches = inc.ordered_map(rows_of_batch, jobs, inc.workers_for(len(batches), workers))
     for batch, found in zip(batches, found_batches):
         for t, data in zip(tables, found):
             inc.append(con, t, data)
