@@ -483,17 +483,21 @@ def test_a_changed_row_is_validated_again_with_its_batch_only(tmp_path):
     assert all(again[n].success for n in again if n != "numbers")
 
 
-def test_cross_table_rules_look_within_the_document(tmp_path):
-    """A number whose sentence belongs to another document: the whole-table
-    rule only asks that the sentence exists; batches by document see it is
-    not a sentence of the number's own document."""
+def test_a_number_sentence_must_be_of_its_own_document(tmp_path):
+    """A number whose sentence belongs to another document fails, whether
+    the tables are validated whole or by batches of documents: lookups match
+    on the document, so an outcome never depends on which documents share a
+    batch."""
     rows = clean_rows()
     other = next(s for s in rows["sentences"] if s["doc_id"] != rows["numbers"][0]["doc_id"])
     rows["numbers"][0]["sentence_id"] = other["sentence_id"]
     tables = to_tables(rows)
-    assert validate_all(tables)["numbers"].success
-    batched, _ = _validate_db(_warehouse(tmp_path, tables), tmp_path / "cache")
-    assert ("expect_column_values_to_be_in_set", "ref_sentence_in_sentences") in names(batched["numbers"].failed_critical)
+    rule = ("expect_column_values_to_be_in_set", "ref_sentence_in_sentences")
+    assert rule in names(validate_all(tables)["numbers"].failed_critical)
+    db = _warehouse(tmp_path, tables)
+    for batch_docs in (1, 1000):
+        batched, _ = _validate_db(db, tmp_path / f"cache{batch_docs}", batch_docs=batch_docs)
+        assert rule in names(batched["numbers"].failed_critical), batch_docs
 
 
 def test_batches_in_worker_processes_give_the_same_outcomes(tmp_path):

@@ -41,8 +41,12 @@ def _set_paths(con, paths: dict[str, list[str]]) -> None:
                     schema=pa.schema([("doc_id", pa.string()), ("source_paths", pa.list_(pa.string()))]))
     con.register("_paths", data)
     try:
+        # Only rows whose paths differ: rewriting every row's paths each run
+        # would make an unchanged folder cost as much as a changed one.
         con.execute('UPDATE "documents"."documents" AS d SET source_paths = p.source_paths, '
-                    "source_path = p.source_paths[1] FROM _paths AS p WHERE d.doc_id = p.doc_id")
+                    "source_path = p.source_paths[1] FROM _paths AS p "
+                    "WHERE d.doc_id = p.doc_id AND (d.source_paths IS DISTINCT FROM p.source_paths "
+                    "OR d.source_path IS DISTINCT FROM p.source_paths[1])")
     finally:
         con.unregister("_paths")
 
