@@ -76,7 +76,9 @@ SAMPLE_SIZE = 5
 #: Names of the checks that are code rather than suite lines.
 SCHEMA_CHECK = "expect_table_schema_to_match_data_dictionary"
 
-_RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
+# BASIC has every count and the sample this module reports; SUMMARY adds value
+# counts of the failing values, which cost about a third more time and go unused.
+_RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": SAMPLE_SIZE}
 # Keys of GE's per-expectation result worth reporting, in report order.
 _OBSERVED_KEYS = (
     "observed_value",
