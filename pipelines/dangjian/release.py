@@ -147,12 +147,6 @@ def export_table(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> in
     return write_parquet(table, _row_groups(table, reader), path)
 
 
-def export_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
-    """The working tables as they are published, in memory (for tests and
-    small data; releases stream with :func:`export_table`)."""
-    return {t.name: con.sql(_export_query(t)).to_arrow_table().cast(t.arrow_schema) for t in TABLES}
-
-
 def write_parquet(table: Table, data: pa.Table | Iterable[pa.Table], path: Path) -> int:
     """Write ``data`` (a table, or its row groups in order) as the table's
     Parquet file: zstd, statistics, the dictionary's schema and descriptions.

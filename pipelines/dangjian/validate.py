@@ -1,9 +1,9 @@
 """Great Expectations validation of the published tables.
 
-The data: the six tables of ``dangjian.schema`` (``source_files``,
-``documents``, ``rejected_files``, ``paragraphs``, ``sentences``, ``numbers``)
-as Arrow tables — what ``warehouse.read_table`` returns from the working
-DuckDB, or what ``release.export_tables`` publishes.
+The data: the tables of ``dangjian.schema`` (``source_files``, ``documents``,
+``rejected_files``, ``paragraphs``, ``sentences``, ``numbers``, and any table
+added there with its suite), as they lie in the working DuckDB or as Arrow
+tables.
 
 The rules live in ``expectations/<table>.json``, one Great Expectations 1.x
 suite per table, in GE's own suite format (``gx.ExpectationSuite(**file)``
@@ -1214,13 +1214,14 @@ def validate_warehouse(
     """Validate the working database's tables (all of ``dangjian.schema``, or
     those in ``names``), reusing every stored outcome whose rows are unchanged.
 
-    ``con`` may be read-only; outcomes are kept in ``cache_dir``. Batches may
-    run in ``workers`` processes (None or 0: ``DANGJIAN_WORKERS``, else one per
-    CPU). The default is 1, this process: each worker pays seconds to import
-    GE, which on two cores costs more than it saves (docs/scaling.md). The
-    result is
-    what :func:`validate_all` gives for the same tables, except that samples
-    of failing values come batch by batch.
+    ``con`` may be read-only; outcomes are kept in ``cache_dir``. The result
+    is what :func:`validate_all` gives for the same tables, except that the
+    samples of failing values come batch by batch.
+
+    Batches may run in ``workers`` processes (None or 0: ``DANGJIAN_WORKERS``,
+    else one per CPU). The default is 1, this process: each worker pays
+    seconds to import GE, which on two cores costs more than it saves
+    (docs/scaling.md).
     """
     wanted = set(names) if names is not None else None
     run = _WarehouseValidation(con, Path(cache_dir), expectations_dir, log, batch_docs, workers)
