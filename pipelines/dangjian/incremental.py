@@ -24,6 +24,8 @@ import hashlib
 import json
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -185,9 +187,23 @@ def pool(workers: int) -> Executor | None:
     if _POOL is None or _POOL_SIZE != workers:
         if _POOL is not None:
             _POOL.shutdown(wait=True)
-        _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                    initializer=_watch_parent, initargs=(os.getpid(),))
         _POOL_SIZE = workers
     return _POOL
+
+
+def _watch_parent(parent: int) -> None:
+    """In a worker: exit as soon as the process that started it is gone. A
+    run killed with SIGKILL cannot stop its workers, and idle ones would
+    otherwise wait forever for work that will never come."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 @atexit.register
