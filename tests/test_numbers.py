@@ -24,7 +24,7 @@ from dangjian.text.numbers import (
     parse_percent,
 )
 
-QUANTITY_KINDS = {"number", "percent", "fraction"}
+QUANTITY_KINDS = {"number", "percent", "fraction", "ratio"}
 
 
 def seed(seed_texts, prefix: str) -> str:
@@ -194,8 +194,10 @@ def test_seed_000_dates_terms_and_non_numbers(seed_texts):
     for quoted in ("“五双”", "“十四五”", "“三提三当”", "“一村一品”", "“人才8条”"):
         inside = covering(ms, text, quoted)
         assert inside and all(m.kind == "term" for m in inside), quoted
-    # 1∶2 is a ratio; 一体, 百折不挠 and 三大 are words.
-    for word in ("1∶2", "为一体", "百折不挠", "三大主导产业"):
+    # 1∶2 is a ratio, a/b; 一体, 百折不挠 and 三大 are words.
+    m = only(ms, "1∶2")
+    assert (m.kind, m.value, m.unit) == ("ratio", 0.5, None)
+    for word in ("为一体", "百折不挠", "三大主导产业"):
         assert covering(ms, text, word) == [], word
 
 

@@ -108,13 +108,33 @@ def test_spans_map_back_to_the_source(seeded):
         docs = dict(con.execute('SELECT doc_id, source_text FROM "documents"."documents"').fetchall())
         texts = dict(con.execute('SELECT doc_id, text FROM "documents"."documents"').fetchall())
         checked = 0
-        for table in ('"documents"."sentences"', '"extracted"."numbers"'):
+        for table in ('"documents"."sentences"', '"extracted"."numbers"', '"extracted"."indicators"',
+                      '"extracted"."campaign_terms"'):
             for doc_id, start, end, s_start, s_end in con.execute(
                 f'SELECT doc_id, start, "end", source_start, source_end FROM {table}'
             ).fetchall():
                 assert normalize(docs[doc_id][s_start:s_end]) == texts[doc_id][start:end]
                 checked += 1
-    assert checked > 500
+    assert checked > 1000
+
+
+def test_indicators_and_terms_in_the_published_database(seeded):
+    _, warehouse, _ = seeded
+    with published(warehouse) as con:
+        row = con.execute("SELECT value, unit, kind, qualifier, subject, sentence FROM indicators "
+                          "WHERE text = '突破12亿元'").fetchone()
+        assert row == (1.2e9, "元", "money", "lower_bound", "农村电商销售额", None)  # sentence withheld by rights
+        row = con.execute("SELECT value, unit, kind, text_simplified FROM indicators WHERE text = '1.1萬人次'").fetchone()
+        assert row == (11000.0, "人次", "count", "1.1万人次")
+        # Dates, ordinals and slogan numerals are numbers but never indicators.
+        leaked = con.execute("SELECT count(*) FROM indicators i JOIN numbers n USING (number_id) "
+                             "WHERE NOT n.is_quantity").fetchone()[0]
+        assert leaked == 0
+        shared = dict(con.execute("SELECT term, term_documents FROM term_diffusion").fetchall())
+        assert shared["放学来吧"] == 2 and shared["两新"] == 4 and shared["强富美高"] == 3
+        assert "一强三创" not in shared  # used only in 002
+        formulas = {r[0] for r in con.execute("SELECT term FROM campaign_terms WHERE is_formula").fetchall()}
+        assert {"五双", "三提三当", "一强三创", "四抓两整治", "十查十看十补课", "1+3+N", "6+X", "两代表一委员"} <= formulas
 
 
 def test_release_layout_and_parquet_round_trip(seeded):
@@ -151,6 +171,7 @@ def test_rights_withhold_full_text(seeded):
     with published(warehouse) as con:
         assert con.execute("SELECT count(*) FROM documents WHERE text IS NOT NULL OR source_text IS NOT NULL").fetchone()[0] == 0
         assert con.execute("SELECT count(*) FROM sentences WHERE text IS NOT NULL").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM indicators WHERE sentence IS NOT NULL").fetchone()[0] == 0
         # The extracted values themselves stay.
         assert con.execute("SELECT count(*) FROM numbers WHERE text IS NOT NULL").fetchone()[0] > 100
     with duckdb.connect(str(warehouse / WORK_DB), read_only=True) as con:

@@ -52,8 +52,9 @@ def cmd_normalize(args: argparse.Namespace) -> int:
 
 
 def _extract_file(path: Path, display: str) -> list[dict]:
-    from dangjian.document import DocText, number_rows, read_document, sentence_rows
+    from dangjian.document import DocText, indicator_rows, number_rows, read_document, sentence_rows, term_rows
     from dangjian.sources import sha256_hex
+    from dangjian.text.numbers import find_numbers
 
     data = path.read_bytes()
     row = read_document(data, sha256_hex(data), [display], None)
@@ -61,20 +62,25 @@ def _extract_file(path: Path, display: str) -> list[dict]:
     skip = {"source_text", "clean_text", "text", "offset_map", "source_paths"}
     records = [{"type": "document", "file": display, **{k: v for k, v in row.items() if k not in skip}}]
     sentences = sentence_rows(doc)
-    for n in number_rows(doc, sentences):
-        records.append(
-            {
-                "type": "number",
-                "file": display,
-                "text": doc.source_text[n["source_start"]:n["source_end"]],
-                "start": n["source_start"],
-                "end": n["source_end"],
-                "normalized_start": n["start"],
-                "normalized_end": n["end"],
-                **{k: n[k] for k in ("number_id", "doc_id", "sentence_id", "text_simplified", "kind", "is_quantity",
-                                      "value", "value_min", "value_max", "unit", "qualifier", "note")},
-            }
-        )
+    mentions = find_numbers(doc.text)
+
+    def span_record(kind: str, r: dict, fields: tuple[str, ...]) -> dict:
+        # ``start``/``end`` point into the decoded source file, like ``text``.
+        return {"type": kind, "file": display, "text": doc.source_text[r["source_start"]:r["source_end"]],
+                "start": r["source_start"], "end": r["source_end"],
+                "normalized_start": r["start"], "normalized_end": r["end"], **{k: r[k] for k in fields}}
+
+    records += [span_record("number", n, ("number_id", "doc_id", "sentence_id", "text_simplified", "kind",
+                                          "is_quantity", "value", "value_min", "value_max", "unit", "qualifier",
+                                          "note"))
+                for n in number_rows(doc, sentences, mentions)]
+    records += [span_record("indicator", i, ("indicator_id", "doc_id", "sentence_id", "number_id",
+                                             "text_simplified", "value", "value_min", "value_max", "unit", "kind",
+                                             "qualifier", "note", "subject", "year", "place_adcode",
+                                             "fixed_expression", "sentence"))
+                for i in indicator_rows(doc, sentences, row["published"], mentions)]
+    records += [span_record("term", t, ("term_id", "doc_id", "sentence_id", "term", "quote", "is_formula"))
+                for t in term_rows(doc, sentences)]
     return records
 
 
@@ -185,7 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:
+        # `dangjian extract … | head` closed the pipe: stop quietly, like other filters.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ them back to the decoded source.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -19,12 +20,17 @@ from dataclasses import dataclass
 from dangjian.sources import SourceEntry
 from dangjian.text import numbers as numbers_mod
 from dangjian.text import segment
+from dangjian.text.indicators import find_indicators
+from dangjian.text.organizations import find_organizations
+from dangjian.text.people import find_people
+from dangjian.text.places import PlaceAnalysis, analyse_places
+from dangjian.text.terms import find_terms
 from dangjian.text.clean import OffsetMap, clean
 from dangjian.text.decode import decode_bytes
 from dangjian.text.metadata import extract_metadata
 from dangjian.text.script import detect_script, normalize
 
-QUANTITY_KINDS = frozenset({"number", "percent", "fraction"})
+QUANTITY_KINDS = frozenset({"number", "percent", "fraction", "ratio"})
 
 
 def stable_id(*parts: object) -> str:
@@ -128,6 +134,7 @@ def read_document(data: bytes, sha256: str, paths: list[str], manifest: SourceEn
         "original_title": _field(meta.original_title),
         "authors": authors,
         "metadata_origin": json.dumps(origin, ensure_ascii=False, sort_keys=True),
+        **_main_locality(text, extracted["published"]),
         "source_text": decoded.text,
         "clean_text": cleaned.text,
         "text": text,
@@ -135,6 +142,13 @@ def read_document(data: bytes, sha256: str, paths: list[str], manifest: SourceEn
         "source_chars": len(decoded.text),
         "chars": len(text),
     }
+
+
+def _main_locality(text: str, published: str | None) -> dict:
+    from dangjian.reference.gazetteer import Gazetteer
+
+    code = analyse_places(text, published).main_locality
+    return {"main_locality_adcode": code, "main_locality_name": Gazetteer.load().full_name(code) if code else None}
 
 
 class NoTextError(ValueError):
@@ -184,12 +198,19 @@ def _sentence_at(sentences: list[dict], start: int) -> str | None:
     return None
 
 
-def number_rows(doc: DocText, sentences: list[dict]) -> list[dict]:
+def number_id(doc_id: str, m: numbers_mod.NumberMention) -> str:
+    return stable_id(doc_id, "n", m.start, m.end, m.kind)
+
+
+def number_rows(doc: DocText, sentences: list[dict],
+                mentions: list[numbers_mod.NumberMention] | None = None) -> list[dict]:
     rows = []
-    for m in numbers_mod.find_numbers(doc.text):
+    if mentions is None:
+        mentions = numbers_mod.find_numbers(doc.text)
+    for m in mentions:
         rows.append(
             {
-                "number_id": stable_id(doc.doc_id, "n", m.start, m.end, m.kind),
+                "number_id": number_id(doc.doc_id, m),
                 "doc_id": doc.doc_id,
                 "sentence_id": _sentence_at(sentences, m.start),
                 **doc.provenance(m.start, m.end),
@@ -203,6 +224,216 @@ def number_rows(doc: DocText, sentences: list[dict]) -> list[dict]:
                 "unit": m.unit,
                 "qualifier": m.qualifier,
                 "note": m.note,
+            }
+        )
+    return rows
+
+
+def _place_in(sentence: dict | None, places: PlaceAnalysis | None) -> str | None:
+    """The most specific linked place named in the sentence: a village or town
+    by its statistical code, else the lowest division by its adcode."""
+    if sentence is None or places is None:
+        return None
+    rank = {"village": 0, "town": 1, "county": 2, "prefecture": 3, "province": 4}
+    inside = [p for p in places.mentions if sentence["start"] <= p.start < sentence["end"] and p.adcode]
+    if not inside:
+        return None
+    best = min(inside, key=lambda p: (rank.get(p.level, 5), -p.confidence, p.start))
+    return best.stat_code or best.adcode
+
+
+def indicator_rows(doc: DocText, sentences: list[dict], published: str | None,
+                   mentions: list[numbers_mod.NumberMention] | None = None,
+                   places: PlaceAnalysis | None = None) -> list[dict]:
+    """The ``indicators`` rows of a document: its quantified claims in context.
+    ``place_adcode`` is the most specific place named in the sentence, else the
+    document's main locality (``places`` from ``analyse_places``)."""
+    if mentions is None:
+        mentions = numbers_mod.find_numbers(doc.text)
+    by_start = {s["sentence_id"]: s for s in sentences}
+    rows = []
+    for ind in find_indicators(doc.text, mentions, published):
+        sid = _sentence_at(sentences, ind.start)
+        sentence = by_start.get(sid)
+        rows.append(
+            {
+                "indicator_id": stable_id(doc.doc_id, "i", ind.start, ind.end),
+                "doc_id": doc.doc_id,
+                "sentence_id": sid,
+                "number_id": number_id(doc.doc_id, ind.number),
+                **doc.provenance(ind.start, ind.end),
+                "text": doc.clean_text[ind.start:ind.end],
+                "text_simplified": ind.text,
+                "value": ind.value,
+                "value_min": ind.value_min,
+                "value_max": ind.value_max,
+                "unit": ind.unit,
+                "kind": ind.kind,
+                "qualifier": ind.qualifier,
+                "note": ind.note,
+                "subject": ind.subject,
+                "subject_start": ind.subject_start,
+                "subject_end": ind.subject_end,
+                "year": ind.year,
+                "place_adcode": _place_in(sentence, places) or (places.main_locality if places else None),
+                "fixed_expression": ind.fixed_expression,
+                "sentence": doc.text[sentence["start"]:sentence["end"]] if sentence else None,
+            }
+        )
+    return rows
+
+
+def term_rows(doc: DocText, sentences: list[dict]) -> list[dict]:
+    """The ``campaign_terms`` rows of a document."""
+    return [
+        {
+            "term_id": stable_id(doc.doc_id, "t", t.start, t.end),
+            "doc_id": doc.doc_id,
+            "sentence_id": _sentence_at(sentences, t.start),
+            **doc.provenance(t.start, t.end),
+            "text": doc.clean_text[t.start:t.end],
+            "term": t.term,
+            "quote": t.quote,
+            "is_formula": t.is_formula,
+        }
+        for t in find_terms(doc.text)
+    ]
+
+
+_LEVEL_RANK = {"province": 0, "prefecture": 1, "county": 2, "town": 3, "village": 4}
+
+
+def place_chains(mentions: list) -> list:
+    """Merge a written chain of divisions (甘肃省平凉市灵台县西屯镇店子村) into
+    one mention of its most specific unit, spanning the whole chain: each
+    part is written right after the one above it."""
+    out: list = []
+    for p in mentions:
+        prev = out[-1] if out else None
+        if (prev is not None and prev.end == p.start
+                and _LEVEL_RANK.get(prev.level, 9) < _LEVEL_RANK.get(p.level, -1)):
+            out[-1] = dataclasses.replace(p, start=prev.start, text=prev.text + p.text)
+        else:
+            out.append(p)
+    return out
+
+
+def place_rows(doc: DocText, sentences: list[dict], places: PlaceAnalysis, orgs=None, people=None) -> list[dict]:
+    """The ``places`` rows of a document: one per place or written chain of
+    places, leaving out those inside an organisation's name (华亭市安口镇朱家坡村
+    党支部): there they are the organisation's jurisdiction; and those that
+    are part of a person's name (陈立新, 周秀英)."""
+    orgs = find_organizations(doc.text) if orgs is None else orgs
+    people = find_people(doc.text, orgs) if people is None else people
+    mentions = [p for p in place_chains(places.mentions)
+                if not any(o.start < p.end and p.start < o.end for o in [*orgs, *people])]
+    return [
+        {
+            "place_id": stable_id(doc.doc_id, "pl", p.start, p.end),
+            "doc_id": doc.doc_id,
+            "sentence_id": _sentence_at(sentences, p.start),
+            **doc.provenance(p.start, p.end),
+            "text": doc.clean_text[p.start:p.end],
+            "text_simplified": p.text,
+            "name": p.name,
+            "full_name": p.full_name,
+            "level": p.level,
+            "adcode": p.adcode,
+            "stat_code": p.stat_code,
+            "alt_code": p.alt_code,
+            "lat": p.lat,
+            "lon": p.lon,
+            "method": p.method,
+            "confidence": p.confidence,
+        }
+        for p in mentions
+    ]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+
+
+def _code_of(j) -> str | None:
+    return None if j is None else (j.stat_code or j.adcode)
+
+
+def _jurisdiction_code(org, places: PlaceAnalysis) -> str | None:
+    """The code of an organisation's jurisdiction: the place in its name as the
+    place finder linked it, or the main locality for a bare 区委."""
+    if org.jurisdiction_start is not None:
+        return _place_code_at(_Span(org.jurisdiction_start, org.jurisdiction_end), places)
+    return places.main_locality if org.implicit_jurisdiction else None
+
+
+def organization_rows(doc: DocText, sentences: list[dict], places: PlaceAnalysis, orgs=None) -> list[dict]:
+    """The ``organizations`` rows of a document."""
+    orgs = find_organizations(doc.text) if orgs is None else orgs
+    return [
+        {
+            "org_id": stable_id(doc.doc_id, "o", o.start, o.end),
+            "doc_id": doc.doc_id,
+            "sentence_id": _sentence_at(sentences, o.start),
+            **doc.provenance(o.start, o.end),
+            "text": doc.clean_text[o.start:o.end],
+            "name": o.text,
+            "kind": o.kind,
+            "jurisdiction": o.jurisdiction,
+            "jurisdiction_adcode": _jurisdiction_code(o, places),
+            "implicit_jurisdiction": o.implicit_jurisdiction,
+        }
+        for o in orgs
+    ]
+
+
+def _place_code_at(span, places: PlaceAnalysis) -> str | None:
+    """The code of the most specific place inside ``span``: in a chain
+    (南通市海门区) the last part."""
+    inside = [p for p in [*places.mentions, *places.org_jurisdictions]
+              if p.start < span.end and span.start < p.end and _code_of(p)]
+    return _code_of(max(inside, key=lambda p: p.start)) if inside else None
+
+
+def person_rows(doc: DocText, sentences: list[dict], places: PlaceAnalysis, orgs=None, people=None) -> list[dict]:
+    """The ``people`` rows of a document: each name with its posts."""
+    orgs = find_organizations(doc.text) if orgs is None else orgs
+    people = find_people(doc.text, orgs) if people is None else people
+    rows = []
+    for m in people:
+        # The post that says most: one attached to an organisation or place
+        # (郭晓敏 is 作者 in the byline, but 书记 of 南通市海门区委).
+        attached = [r for r in m.roles if r.place is not None or r.org is not None or r.implicit_place]
+        first = attached[0] if attached else (m.roles[0] if m.roles else None)
+        attached_code = None
+        if first is not None:
+            if first.place is not None:
+                attached_code = _place_code_at(first.place, places)
+            elif first.org is not None:
+                attached_code = _jurisdiction_code(first.org, places)
+            if attached_code is None and first.implicit_place:
+                attached_code = places.main_locality
+        rows.append(
+            {
+                "person_id": stable_id(doc.doc_id, "pe", m.start, m.end),
+                "doc_id": doc.doc_id,
+                "sentence_id": _sentence_at(sentences, m.start),
+                **doc.provenance(m.start, m.end),
+                "text": doc.clean_text[m.start:m.end],
+                "name": m.name,
+                "role": first.title.text if first else None,
+                "attached_to": first.attached_to_text if first else None,
+                "attached_adcode": attached_code,
+                "roles": [
+                    {"title": r.title.text, "organization": r.org.text if r.org else None,
+                     "place": r.place.text if r.place else None, "start": r.title.start, "end": r.title.end}
+                    for r in m.roles
+                ],
+                "honorary_titles": [h.text for h in m.honorary_titles],
+                "byline": m.byline,
+                "national_leader": m.national_leader,
+                "evidence": m.evidence,
             }
         )
     return rows

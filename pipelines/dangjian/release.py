@@ -73,11 +73,7 @@ _EXPORT_VERSION = "1"
 EXPORT_INDEX = Path("work") / "exports.json"
 
 # Columns that hold an article's running text, withheld where rights forbid it.
-TEXT_COLUMNS = {
-    DOCUMENTS.name: ("source_text", "clean_text", "text"),
-    PARAGRAPHS.name: ("text",),
-    SENTENCES.name: ("text",),
-}
+TEXT_COLUMNS = {t.name: tuple(c.name for c in t.columns if c.withheld) for t in TABLES}
 
 
 @dataclass(frozen=True)
@@ -102,6 +98,7 @@ def _export_query(table: Table) -> str:
     sorted by key, the running text withheld where the document's rights
     require it. Names come from ``dangjian.schema``, never from input."""
     withheld = set(TEXT_COLUMNS.get(table.name, ()))
+    assert not withheld or "doc_id" in table.column_names, f"{table.name}: text is withheld per document"
     restricted = f'(SELECT doc_id FROM "{DOCUMENTS.stage}"."{DOCUMENTS.name}" WHERE NOT redistribute_text)'
     cols = ", ".join(
         f'CASE WHEN t.doc_id IN {restricted} THEN NULL ELSE t."{c}" END AS "{c}"' if c in withheld else f't."{c}"'

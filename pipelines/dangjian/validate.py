@@ -289,10 +289,26 @@ def _sentence_exists(data: pa.Table, ctx: _Context):
     """Whether the row's sentence is a sentence of the row's own document
     (null when sentence_id is null). Keyed by document as well, so the answer
     never depends on which other documents are validated alongside."""
-    sentences = ctx.tables["sentences"]
-    found = pc.is_in(_pair(data["doc_id"], data["sentence_id"]),
-                     value_set=_pair(sentences["doc_id"], sentences["sentence_id"]).combine_chunks())
-    return pc.if_else(pc.is_null(data["sentence_id"]), pa.scalar(None, pa.bool_()), pc.fill_null(found, False))
+    return _in_own_document(data, ctx, "sentences", "sentence_id")
+
+
+def _number_exists(data: pa.Table, ctx: _Context):
+    """Whether the row's number is a number of the row's own document (null when number_id is null)."""
+    return _in_own_document(data, ctx, "numbers", "number_id")
+
+
+def _in_own_document(data: pa.Table, ctx: _Context, table: str, column: str):
+    other = ctx.tables[table]
+    found = pc.is_in(_pair(data["doc_id"], data[column]),
+                     value_set=_pair(other["doc_id"], other[column]).combine_chunks())
+    return pc.if_else(pc.is_null(data[column]), pa.scalar(None, pa.bool_()), pc.fill_null(found, False))
+
+
+def _code_exists(column: str) -> Compute:
+    def compute(data: pa.Table, ctx: _Context):
+        return ctx.contains("admin_divisions", "code", data[column])
+
+    return compute
 
 
 def _source_file_doc_id(data: pa.Table, ctx: _Context):
@@ -353,6 +369,15 @@ _OFFSET_TABLE_COLUMNS = (
             ("doc_id", "start", "end"), _DOC_KEYS + ("documents.text",)),
 )
 
+# Rows that cite a span of a document's text and sit in one of its sentences.
+_TEXT_SPAN_COLUMNS = _OFFSET_TABLE_COLUMNS + (
+    Derived("ref_doc_clean_text_slice", ("documents",), "documents.clean_text[start:end]",
+            _doc_slice("clean_text"), ("doc_id", "start", "end"), _DOC_KEYS + ("documents.clean_text",)),
+    Derived("ref_sentence_in_sentences", ("sentences",),
+            "sentence_id is a sentence of the row's document (null when sentence_id is null)", _sentence_exists,
+            ("doc_id", "sentence_id"), ("sentences.doc_id", "sentences.sentence_id")),
+)
+
 #: Per table, the derived columns its suite may use. ``ref_*`` come from other
 #: tables, ``derived_*`` from the row itself. A lookup into a table of
 #: document rows matches on ``doc_id`` too: document tables are validated in
@@ -381,13 +406,22 @@ DERIVED: dict[str, tuple[Derived, ...]] = {
     ),
     "paragraphs": _OFFSET_TABLE_COLUMNS,
     "sentences": _OFFSET_TABLE_COLUMNS,
-    "numbers": _OFFSET_TABLE_COLUMNS + (
-        Derived("ref_doc_clean_text_slice", ("documents",), "documents.clean_text[start:end]",
-                _doc_slice("clean_text"), ("doc_id", "start", "end"), _DOC_KEYS + ("documents.clean_text",)),
-        Derived("ref_sentence_in_sentences", ("sentences",),
-                "sentence_id is a sentence of the row's document (null when sentence_id is null)", _sentence_exists,
-                ("doc_id", "sentence_id"), ("sentences.doc_id", "sentences.sentence_id")),
+    "numbers": _TEXT_SPAN_COLUMNS,
+    "indicators": _TEXT_SPAN_COLUMNS + (
+        Derived("ref_number_in_numbers", ("numbers",), "number_id is a number of the row's document",
+                _number_exists, ("doc_id", "number_id"), ("numbers.doc_id", "numbers.number_id")),
     ),
+    "campaign_terms": _TEXT_SPAN_COLUMNS,
+    "places": _TEXT_SPAN_COLUMNS + (
+        Derived("ref_adcode_in_admin_divisions", ("admin_divisions",),
+                "adcode is an admin_divisions.code (null when adcode is null)", _code_exists("adcode"),
+                ("adcode",), ("admin_divisions.code",)),
+        Derived("ref_stat_code_in_admin_divisions", ("admin_divisions",),
+                "stat_code is an admin_divisions.code (null when stat_code is null)", _code_exists("stat_code"),
+                ("stat_code",), ("admin_divisions.code",)),
+    ),
+    "organizations": _TEXT_SPAN_COLUMNS,
+    "people": _TEXT_SPAN_COLUMNS,
 }
 
 

@@ -279,8 +279,11 @@ _CELL = frozenset(("td", "th"))
 _HEADINGS = frozenset(("h1", "h2"))
 
 # id/class values (whole words) of page furniture, dropped like <footer>.
+# Also the usual CSS utility classes that hide an element (Bootstrap's hide,
+# d-none, invisible; hidden).
 _FURNITURE_WORDS = frozenset(
-    "footer foot header nav navbar menu sidebar copyright share share-box bdsharebuttonbox".split()
+    "footer foot header nav navbar menu sidebar copyright share share-box bdsharebuttonbox "
+    "hide hidden d-none invisible".split()
 )
 # id/class words naming an article container, and words that veto it.
 _CONTAINER_NAME = re.compile(r"article|content|text|txt|正文|trs_editor|zoom|detail", re.IGNORECASE)

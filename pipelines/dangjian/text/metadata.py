@@ -86,7 +86,8 @@ _ROLES = (
 # delimiter, so that e.g. 总编辑 or 作者简介 inside a phrase are not bylines.
 _JOURNALIST_ROLES = frozenset({"记者", "特约记者", "见习记者", "通讯员", "特约通讯员"})
 _ROLE_ALT = "|".join(re.escape(r) for r in sorted(_ROLES, key=len, reverse=True))
-_ROLE_RE = re.compile(_ROLE_ALT)
+# 作者简介 and 编辑部 are a heading and a body, not a credit.
+_ROLE_RE = re.compile(rf"(?:{_ROLE_ALT})(?!简介|单位|部)")
 
 _NAME_RE = re.compile(
     rf"(?!{_ROLE_ALT})"
@@ -120,7 +121,8 @@ _LABELLED_DATE_RE = re.compile(
     # labels may follow a value directly (来源:江海先锋发布时间:…).
     rf"(?:(?:发布|发表|发稿)(?:时间|日期)|(?<![{_HAN}])(?:时间|日期))\s*[:：]\s*{_DATE}"
 )
-_HEADER_DATE_RE = re.compile(rf"[•·\s]*{_DATE}(?=\s|$|来源|作者|[|｜])")
+# A header line that starts with a date, also as a bracketed dateline: （2024年4月12日　镇党委办公室）.
+_HEADER_DATE_RE = re.compile(rf"[•·\s(（]*{_DATE}(?=\s|$|来源|作者|[|｜)）])")
 
 _META_LABELS = "发布时间|发布日期|发表时间|发表日期|发稿时间|时间|日期|作者|责任编辑|责编|编辑|阅读次数|阅读|浏览次数|点击数|点击|字体"
 _PUBLISHER_RE = re.compile(

@@ -50,7 +50,7 @@ __all__ = [
     "parse_percent",
 ]
 
-KINDS = ("number", "percent", "fraction", "ordinal", "date", "time", "phone", "term")
+KINDS = ("number", "percent", "fraction", "ratio", "ordinal", "date", "time", "phone", "term")
 QUALIFIERS = ("exact", "approx", "lower_bound", "upper_bound", "range")
 
 
@@ -537,10 +537,12 @@ _UNIT_SPECS: list[tuple[str, str]] = [
     ("小时", ""), ("分钟", ""), ("星期", ""), ("季度", ""), ("工作日", ""),
     ("人次", ""), ("户次", ""), ("家次", ""), ("场次", ""), ("批次", ""), ("架次", ""),
     ("车次", ""), ("美元", ""), ("欧元", ""), ("港元", ""), ("日元", ""), ("英镑", ""),
+    ("人民币", ""), ("美圆", ""), ("新台币", ""), ("台币", ""), ("瑞士法郎", ""), ("法郎", ""),
+    ("卢布", ""), ("韩元", ""), ("奈拉", ""),
     ("块钱", ""),
     ("个", "人体性案"), ("名", "单称义额"), ("位", "数置于列"), ("人", "民大"),
     ("户", "口籍外型"), ("家", "庭乡长属园政具电"), ("所", "以有在属得谓"), ("座", "谈位"),
-    ("条", "例件款"), ("项", "目"), ("件", ""), ("支", "部持撑援付出书"),
+    ("条", "例件款"), ("项", "目"), ("件", ""), ("支", "部持撑援付出书"), ("部", "门署分长队落委位件署署"),
     ("批", "示准复评"), ("期", "间待望限盼刊末初中"), ("届", ""), ("次", "要序性"),
     ("轮", "训流换岗"), ("场", "所景地馆合"), ("处", "理置级长罚室"), ("类", ""),
     ("种", "植子养类"), ("级", "别"), ("层", "级面次"), ("间", ""), ("栋", ""), ("幢", ""),
@@ -610,6 +612,7 @@ class _Scan:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self.windows = _windows(text)
         self.claimed = bytearray(len(text))
         self._chars = list(text)
         self.work = text
@@ -645,6 +648,32 @@ class _Scan:
 
     def prev_char(self, i: int) -> str:
         return self.text[i - 1] if i > 0 else ""
+
+    def finditer(self, regex: re.Pattern):
+        """``regex.finditer(self.work)``, but only over the windows around
+        numerals: most of a report has none, and patterns that open with an
+        optional qualifier are costly to try at every position. Lookbehinds
+        still see the whole text."""
+        for a, b in self.windows:
+            yield from regex.finditer(self.work, a, b)
+
+
+# Characters a numeric expression cannot do without, and how far around them
+# a match may reach (qualifiers, counters, 以上/左右, date separators). Matches
+# are at most a few characters longer on either side than their numerals.
+_NUMERALISH_RE = re.compile("[0-9零〇一二两三四五六七八九十百千万亿廿卅卌壹贰叁肆伍陆柒捌玖拾佰仟半折]+")
+_WINDOW_MARGIN = 12
+
+
+def _windows(text: str) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for m in _NUMERALISH_RE.finditer(text):
+        a, b = max(0, m.start() - _WINDOW_MARGIN), min(len(text), m.end() + _WINDOW_MARGIN)
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -723,6 +752,8 @@ _DATE_RES = [
     re.compile(
         rf"(?<![0-9.])(?P<m>{_M})月(?P<d>{_D})[日号](?:{_DATE_SEP}(?:(?P<m3>{_M})月)?(?P<d3>{_D})[日号])?"
     ),
+    # 1至8月, 1-6月份: a span of months without a year.
+    re.compile(rf"(?<![0-9.])(?P<m>{_M})(?:月)?{_DATE_SEP}(?P<m3>{_M})月(?:份)?"),
     re.compile(rf"(?<![0-9.])(?P<m>{_M})月(?:份)?"),
     re.compile(rf"(?<![0-9.])(?P<d>{_D})日"),
     re.compile(r"(?<![0-9])(?:[0-9]{2}|(?:1[5-9]|20)[0-9]0)年代"),
@@ -750,7 +781,7 @@ _PHONE_RES = [
 ]
 _PHONE_CONTEXT_RE = re.compile(r"(?<![0-9.,])[0-9]{7,8}(?![0-9.,])")
 _PHONE_CUES = ("电话", "热线", "传真", "联系方式", "咨询", "拨打", "Tel", "TEL", "tel")
-_RATIO_RE = re.compile(r"(?<![0-9])[0-9]+(?:\.[0-9]+)?(?:[∶:][0-9]+(?:\.[0-9]+)?)+(?![0-9])")
+_RATIO_RE = re.compile(r"(?<![0-9.])[0-9]+(?:\.[0-9]+)?(?:[∶:︰][0-9]+(?:\.[0-9]+)?)+(?![0-9])")
 
 _ORD_RES = {
     "di": re.compile(f"第(?P<a>{RUN})(?P<unit>{UNIT})?"),
@@ -939,9 +970,19 @@ def _quotes(scan: _Scan) -> None:
         scan.refresh()
 
 
+def _ratios(scan: _Scan) -> None:
+    """1∶1.2, 3:2, 1︰2︰3. Times (08:46) were claimed before. A two-part
+    ratio a∶b has value a/b; longer ones keep no single value."""
+    for m in scan.finditer(_RATIO_RE):
+        parts = [Decimal(p) for p in re.split("[∶:︰]", m.group())]
+        value = parts[0] / parts[1] if len(parts) == 2 and parts[1] != 0 else None
+        scan.emit(m.start(), m.end(), "ratio", value=value)
+    scan.refresh()
+
+
 def _codes_and_formulas(scan: _Scan) -> None:
     """5+X, 1+3+N (whole formula), O2O, 5G, COVID-19 (whole token), 2.0版."""
-    for m in _AR_FORMULA_RE.finditer(scan.work):
+    for m in scan.finditer(_AR_FORMULA_RE):
         scan.emit(m.start(), m.end(), "term", note="formula")
     scan.refresh()
     for m in _VERSION_RE.finditer(scan.work):
@@ -960,10 +1001,10 @@ def _codes_and_formulas(scan: _Scan) -> None:
 def _slogans(scan: _Scan) -> None:
     """Fixed political formulas (三个代表, 十四五) and unquoted numbered
     formulas (一强三创, 四抓两整治): every numeral in them is a term."""
-    for m in _SLOGAN_RE.finditer(scan.work):
+    for m in scan.finditer(_SLOGAN_RE):
         _terms_in(scan, m.start(), m.end(), "slogan")
     scan.refresh()
-    for m in _CN_FORMULA_RE.finditer(scan.work):
+    for m in scan.finditer(_CN_FORMULA_RE):
         nums = list(_F_NUM_RE.finditer(m.group()))
         tails = [m.group()[a.end():b.start()] for a, b in zip(nums, nums[1:])]
         first = nums[0].group()
@@ -978,7 +1019,7 @@ def _slogans(scan: _Scan) -> None:
 
 def _dates_and_times(scan: _Scan) -> None:
     for regex in _DATE_RES:
-        for m in regex.finditer(scan.work):
+        for m in scan.finditer(regex):
             g = m.groupdict()
             if "y" in g or "m" in g or "d" in g:
                 first = _iso_date(g.get("y"), g.get("m"), g.get("d"))
@@ -995,14 +1036,14 @@ def _dates_and_times(scan: _Scan) -> None:
                 note = None
             scan.emit(m.start(), m.end(), "date", note=note)
         scan.refresh()
-    for m in _CN_DATE_RE.finditer(scan.work):
+    for m in scan.finditer(_CN_DATE_RE):
         y = _cn_int(m.group("cy"))
         mo = _cn_int(m.group("cm") or m.group("cm2"))
         d = _cn_int(m.group("cd") or m.group("cd2"))
         scan.emit(m.start(), m.end(), "date", note=_iso_date(y, mo, d))
     scan.refresh()
     for regex in _TIME_RES:
-        for m in regex.finditer(scan.work):
+        for m in scan.finditer(regex):
             t = m.group()
             hm = re.findall(r"[0-9]+", t)
             note = f"{int(hm[0]):02d}:{int(hm[1]) if len(hm) > 1 else (30 if '半' in t else 0):02d}"
@@ -1012,10 +1053,10 @@ def _dates_and_times(scan: _Scan) -> None:
 
 def _phones(scan: _Scan) -> None:
     for regex, note in _PHONE_RES:
-        for m in regex.finditer(scan.work):
+        for m in scan.finditer(regex):
             scan.emit(m.start(), m.end(), "phone", note=note)
         scan.refresh()
-    for m in _PHONE_CONTEXT_RE.finditer(scan.work):
+    for m in scan.finditer(_PHONE_CONTEXT_RE):
         before = scan.text[max(0, m.start() - 8):m.start()]
         if any(cue in before for cue in _PHONE_CUES) and not _UNIT_RE.match(scan.text, m.end()):
             scan.emit(m.start(), m.end(), "phone", note="landline")
@@ -1025,7 +1066,7 @@ def _phones(scan: _Scan) -> None:
 def _ordinals(scan: _Scan) -> None:
     text = scan.text
     for name, regex in _ORD_RES.items():
-        for m in regex.finditer(scan.work):
+        for m in scan.finditer(regex):
             start, end = m.start(), m.end()
             unit = None
             note = None
@@ -1099,9 +1140,25 @@ def _longest_numeral(run: str) -> tuple[str, Decimal]:
     raise ValueError(f"no numeral in {run!r}")
 
 
+# 一半, 半数, 过半: half of a whole, 50 %. Not 一半以上's neighbours like 另一半.
+_HALF_RE = re.compile(f"(?P<lead>{LEAD})?(?<![另这那其])(?:一半|半数)(?P<trail>{TRAIL})?|过半(?:数)?")
+
+
+def _halves(scan: _Scan) -> None:
+    for m in scan.finditer(_HALF_RE):
+        if m.group().startswith("过半"):
+            scan.emit(m.start(), m.end(), "percent", value=50, unit="%", qualifier="lower_bound", note="过半")
+            continue
+        core = m.start() + len(m.group("lead") or "")
+        start, end, lead_q, trail_q = _with_quals(scan, m, core)
+        scan.emit(start, end, "percent", value=50, unit="%", qualifier=_combine_qualifier(lead_q, None, trail_q),
+                  note="一半")
+    scan.refresh()
+
+
 def _percents(scan: _Scan) -> None:
     for name, regex in _PCT_RES.items():
-        for m in regex.finditer(scan.work):
+        for m in scan.finditer(regex):
             groups = m.groupdict()
             core_start = m.start("core") if groups.get("core") else m.start("a") if "a" in groups else m.start()
             if groups.get("neg"):
@@ -1149,7 +1206,7 @@ def _percents(scan: _Scan) -> None:
 
 def _fractions(scan: _Scan) -> None:
     for name, regex in _FRACTION_RES.items():
-        for m in regex.finditer(scan.work):
+        for m in scan.finditer(regex):
             try:
                 with localcontext(_CTX):
                     whole = Decimal(0)
@@ -1181,7 +1238,7 @@ def _trailing_multiplier(run: str) -> int:
 
 
 def _ranges(scan: _Scan) -> None:
-    for m in _RANGE_RE.finditer(scan.work):
+    for m in scan.finditer(_RANGE_RE):
         a_s, b_s, sep = m.group("a"), m.group("b"), m.group("sep")
         ua, ub = m.group("ua"), m.group("ub")
         if ua and ub and _unit_info(ua)[0] != _unit_info(ub)[0]:
@@ -1203,7 +1260,7 @@ def _ranges(scan: _Scan) -> None:
         unit = _unit_info(ub)[0]
         scan.emit(start, end, "number", vmin=a, vmax=b, unit=unit, qualifier="range")
     scan.refresh()
-    for m in _COLLOQ_RANGE_RE.finditer(scan.work):
+    for m in scan.finditer(_COLLOQ_RANGE_RE):
         a, b = _CN_DIGIT[m.group("a")], _CN_DIGIT[m.group("b")]
         if b != a + 1:
             continue
@@ -1243,7 +1300,7 @@ def _bare_single_ok(scan: _Scan, start: int, end_core: int, unit: str | None) ->
 
 def _quantities(scan: _Scan) -> None:
     text = scan.text
-    for m in _NUMBER_RE.finditer(scan.work):
+    for m in scan.finditer(_NUMBER_RE):
         run = m.group("run")
         run_start, run_end = m.span("run")
         approx_ch, unit_text, trail = m.group("approx"), m.group("unit"), m.group("trail")
@@ -1262,14 +1319,14 @@ def _quantities(scan: _Scan) -> None:
         lead_valid = bool(lead) and _lead_ok(scan, lead, m.start("lead"))
         if lead == "上" and not (len(run) == 1 and run in "百千万亿" and unit):
             lead_valid = False  # 上 means "reaching" only in 上百/上千/上万
-        if lead == "近" and unit in _TIME_UNITS:
-            lead_valid = False  # 近三年: the last three years, not "nearly"
+        if lead == "近" and unit in ("年", "个月", "月", "季度"):
+            lead_valid = False  # 近三年: the last three years, not "nearly" (but 近40小时 is nearly)
 
         if _chinese_only(run):
             if len(run) >= 2 and all(c in _DIG + _FIN_DIG for c in run):
                 continue  # 一二, 两两: digit strings are not quantities in prose
-            if run[0] in _BIG_CH and not (lead_valid and len(run) == 1 and unit):
-                continue  # 万一, 万家: a multiplier needs a number or a qualifier
+            if run[0] in _BIG_CH and not ((lead_valid or approx_ch) and len(run) == 1 and unit):
+                continue  # 万一, 万家: a multiplier needs a number or a qualifier (近万块, 万余人)
             if not unit and not ((lead_valid or trail) and any(c in _UNIT_CH + _BIG_CH for c in run)):
                 continue  # bare Chinese numerals need a counter
             if run[0] in _UNIT_CH + _BIG_CH and scan.prev_char(run_start) in "几数":
@@ -1322,9 +1379,10 @@ def find_numbers(text: str) -> list[NumberMention]:
         _slogans(scan)
         _dates_and_times(scan)
         _phones(scan)
-        _mask(scan, _RATIO_RE)
+        _ratios(scan)
         _ordinals(scan)
         _percents(scan)
+        _halves(scan)
         _fractions(scan)
         _ranges(scan)
         _quantities(scan)

@@ -1,0 +1,1 @@
+"""Reference data the extractors link to: the gazetteer of administrative divisions."""
