@@ -83,17 +83,18 @@ def test_changing_one_number_changes_one_character():
 
 
 def test_stages_run_and_agree(corpus, tmp_path):
-    """Each stage of the benchmark runs on the 20 documents; the numbers stage
+    """Each stage of the benchmark runs on the 20 documents; the facts stage
     in worker processes finds exactly what it finds in one process; the
     validation passes, and its second pass reuses every outcome."""
     folder, _ = corpus
     stages = tmp_path / "stages"
     results = {s: bench.run_stage(s, folder, stages)
-               for s in ("ingest", "segments", "numbers", "numbers_workers", "validation")}
+               for s in ("ingest", "segments", "facts", "facts_workers", "validation", "release")}
     for name, result in results.items():
         assert "error" not in result, (name, result)
         assert result["peak_rss_mib"] > 0 and result["peak_tree_rss_mib"] >= 0, name
-    assert results["numbers_workers"]["numbers"] == results["numbers"]["numbers"] > 0
+    assert results["facts_workers"]["rows"] == results["facts"]["rows"]
+    assert results["facts"]["rows"]["numbers"] > 0
     validation = results["validation"]
     assert validation["success"], validation["failed_critical"]
     assert validation["rows"]["documents"] == N and validation["reuse_s"] < validation["seconds"]

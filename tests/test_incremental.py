@@ -54,8 +54,9 @@ def folder(tmp_path):
         (raw / name).write_text(text, encoding="utf-8")
     warehouse = tmp_path / "warehouse"
     first = materialize(raw, warehouse)
-    assert processed(first) == {"documents/documents": 6, "documents/paragraphs": 6,
-                                "documents/sentences": 6, "extracted/numbers": 6}
+    counts = processed(first)
+    assert {"documents/documents", "documents/paragraphs", "documents/sentences", "extracted/numbers"} <= set(counts)
+    assert set(counts.values()) == {6}
     return raw, warehouse, tmp_path
 
 

@@ -11,7 +11,7 @@ For every size N it
 2. measures, each in a fresh child process so that its peak RSS is its own:
    the OpenCC reference (``decode_bytes`` and ``to_simplified`` over every
    file: the ceiling the pipeline is compared with), then the pipeline's
-   stages one by one without Dagster (ingest, segments, numbers, numbers in
+   stages one by one without Dagster (ingest, segments, facts, facts in
    worker processes, validation of every row and then with every outcome
    reused, release), each reading the previous stage's output from Parquet
    files;
@@ -526,64 +526,79 @@ def _stage_segments(corpus: Path, stage_dir: Path) -> dict:
             "paragraphs": len(paragraphs), "sentences": len(sentences)}
 
 
-def _stage_numbers(corpus: Path, stage_dir: Path) -> dict:
-    from dangjian.defs.documents.assets import DOC_TEXT_COLUMNS
-    from dangjian.document import DocText, number_rows
-    from dangjian.schema import DOCUMENTS, NUMBERS, SENTENCES
-    from dangjian.warehouse import to_arrow
-
-    t0 = time.perf_counter()
-    rows = _load(stage_dir, DOCUMENTS, DOC_TEXT_COLUMNS).to_pylist()
-    sentences = _load(stage_dir, SENTENCES, ["doc_id", "sentence_id", "start", "end"]).to_pylist()
-    load_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    # As the Dagster asset does: each document's sentences, in text order.
-    by_doc = collections.defaultdict(list)
-    for s in sentences:
-        by_doc[s["doc_id"]].append(s)
-    numbers = []
-    for row in rows:
-        doc = DocText.from_row(row)
-        numbers.extend(number_rows(doc, sorted(by_doc[doc.doc_id], key=lambda s: s["start"])))
-    numbers_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    tables = {NUMBERS.name: to_arrow(NUMBERS, numbers)}
-    arrow_s = time.perf_counter() - t0
-    _save(stage_dir, tables)
-    return {"docs": len(rows), "seconds": numbers_s, "load_s": load_s, "to_arrow_s": arrow_s, "numbers": len(numbers),
-            "quantities": sum(n["is_quantity"] for n in numbers)}
-
-
-def number_batch(docs, sentences):
-    """Number rows of a batch of documents (Arrow in, Arrow out): the
-    numbers stage as an independent batch, the way a worker process runs it."""
-    from dangjian.document import DocText, number_rows
-    from dangjian.schema import NUMBERS
+def facts_batch(docs, sentences, published: dict) -> list:
+    """Rows of every fact table for a batch of documents (Arrow in, Arrow
+    out), computed as the ``facts`` asset computes them: numbers, indicators,
+    campaign terms, places, organisations and people. Module-level, so a
+    worker process can run it."""
+    from dangjian.defs.extracted.assets import FACT_TABLES
+    from dangjian.document import (DocText, indicator_rows, number_rows, organization_rows, person_rows,
+                                   place_rows, term_rows)
+    from dangjian.text.numbers import find_numbers
+    from dangjian.text.organizations import find_organizations
+    from dangjian.text.people import find_people
+    from dangjian.text.places import analyse_places
     from dangjian.warehouse import to_arrow
 
     by_doc = collections.defaultdict(list)
     for s in sentences.to_pylist():
         by_doc[s["doc_id"]].append(s)
-    rows = []
+    out = tuple([] for _ in FACT_TABLES)
     for row in docs.to_pylist():
-        doc = DocText.from_row(row)
-        rows.extend(number_rows(doc, sorted(by_doc[doc.doc_id], key=lambda s: s["start"])))
-    return to_arrow(NUMBERS, rows)
+        d = DocText.from_row(row)
+        sents, date = sorted(by_doc[d.doc_id], key=lambda s: s["start"]), published.get(d.doc_id)
+        mentions, places, orgs = find_numbers(d.text), analyse_places(d.text, date), find_organizations(d.text)
+        people = find_people(d.text, orgs)
+        for rows, new in zip(out, (number_rows(d, sents, mentions),
+                                   indicator_rows(d, sents, date, mentions, places),
+                                   term_rows(d, sents),
+                                   place_rows(d, sents, places, orgs, people),
+                                   organization_rows(d, sents, places, orgs),
+                                   person_rows(d, sents, places, orgs, people))):
+            rows += new
+    return [to_arrow(t, rows) for t, rows in zip(FACT_TABLES, out)]
 
 
-def _stage_numbers_workers(corpus: Path, stage_dir: Path) -> dict:
-    """The numbers stage in batches of 500 documents on worker processes (one
-    per CPU), as ``update_per_document`` runs a stage whose batch function is
-    a module-level function: what the numbers asset gains by becoming one."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from dangjian import incremental as inc
+def _facts_inputs(stage_dir: Path):
     from dangjian.defs.documents.assets import DOC_TEXT_COLUMNS
     from dangjian.schema import DOCUMENTS, SENTENCES
 
     docs = _load(stage_dir, DOCUMENTS, DOC_TEXT_COLUMNS)
     sentences = _load(stage_dir, SENTENCES, ["doc_id", "sentence_id", "start", "end"])
+    published = dict(zip(*_load(stage_dir, DOCUMENTS, ["doc_id", "published"]).to_pydict().values()))
+    return docs, sentences, published
+
+
+def _stage_facts(corpus: Path, stage_dir: Path) -> dict:
+    """The facts stage in this process, one batch after another."""
+    from dangjian import incremental as inc
+    from dangjian.defs.extracted.assets import FACT_TABLES
+
+    t0 = time.perf_counter()
+    docs, sentences, published = _facts_inputs(stage_dir)
+    load_s = time.perf_counter() - t0
+    size = inc.batch_size()
+    t0 = time.perf_counter()
+    parts = [facts_batch(docs.slice(i, size), sentences, published) for i in range(0, docs.num_rows, size)]
+    facts_s = time.perf_counter() - t0
+    import pyarrow as pa
+
+    tables = {t.name: pa.concat_tables([p[k] for p in parts]) if parts else t.arrow_schema.empty_table()
+              for k, t in enumerate(FACT_TABLES)}
+    _save(stage_dir, tables)
+    return {"docs": docs.num_rows, "seconds": facts_s, "load_s": load_s,
+            "rows": {name: t.num_rows for name, t in tables.items()}}
+
+
+def _stage_facts_workers(corpus: Path, stage_dir: Path) -> dict:
+    """The facts stage in batches of 500 documents on worker processes (one
+    per CPU), as ``update_per_document`` runs a stage whose batch function is
+    a module-level function: what the facts asset gains by becoming one."""
+    import pyarrow.compute as pc
+
+    from dangjian import incremental as inc
+
+    docs, sentences, published = _facts_inputs(stage_dir)
     workers = inc.worker_count()
     size = inc.batch_size()
     t0 = time.perf_counter()
@@ -591,12 +606,18 @@ def _stage_numbers_workers(corpus: Path, stage_dir: Path) -> dict:
     def jobs():
         for i in range(0, docs.num_rows, size):
             batch = docs.slice(i, size)
-            yield batch, sentences.filter(pc.is_in(sentences["doc_id"], value_set=batch["doc_id"]))
+            ids = batch["doc_id"]
+            yield (batch, sentences.filter(pc.is_in(sentences["doc_id"], value_set=ids)),
+                   {d: published.get(d) for d in ids.to_pylist()})
 
-    found = sum(t.num_rows for t in inc.ordered_map(number_batch, jobs(), workers))
+    rows: dict[str, int] = collections.Counter()
+    from dangjian.defs.extracted.assets import FACT_TABLES
+
+    for found in inc.ordered_map(facts_batch, jobs(), workers):
+        for t, data in zip(FACT_TABLES, found):
+            rows[t.name] += data.num_rows
     seconds = time.perf_counter() - t0
-    return {"docs": docs.num_rows, "seconds": seconds, "workers": workers, "numbers": found,
-            "arrow_version": pa.__version__}
+    return {"docs": docs.num_rows, "seconds": seconds, "workers": workers, "rows": dict(rows)}
 
 
 def _stage_validation(corpus: Path, stage_dir: Path) -> dict:
@@ -610,10 +631,16 @@ def _stage_validation(corpus: Path, stage_dir: Path) -> dict:
     warehouse_dir = stage_dir / "validation_warehouse"
     shutil.rmtree(warehouse_dir, ignore_errors=True)
     (warehouse_dir / "work").mkdir(parents=True)
+    # The tables the stages made, and the gazetteer the places' codes point
+    # into (not term_diffusion, which summarises across documents).
+    from dangjian.reference.gazetteer import load_admin_divisions
+    from dangjian.schema import ADMIN_DIVISIONS
+
+    made = [t for t in TABLES if (stage_dir / f"{t.name}.parquet").exists() or t is ADMIN_DIVISIONS]
     t0 = time.perf_counter()
     with connect(warehouse_dir) as con:
-        for t in TABLES:
-            write_table(con, t, _load(stage_dir, t))
+        for t in made:
+            write_table(con, t, load_admin_divisions() if t is ADMIN_DIVISIONS else _load(stage_dir, t))
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     import great_expectations  # noqa: F401  (timed on its own: the first validation pays it)
@@ -623,10 +650,11 @@ def _stage_validation(corpus: Path, stage_dir: Path) -> dict:
 
     with connect(warehouse_dir, read_only=True) as con:
         t0 = time.perf_counter()
-        results = validate_warehouse(con, warehouse_dir / VALIDATION_CACHE, log=_progress)
+        names = [t.name for t in made]
+        results = validate_warehouse(con, warehouse_dir / VALIDATION_CACHE, names, log=_progress)
         validate_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        validate_warehouse(con, warehouse_dir / VALIDATION_CACHE)
+        validate_warehouse(con, warehouse_dir / VALIDATION_CACHE, names)
         reuse_s = time.perf_counter() - t0
     failed = {name: [f"{o.expectation}({o.column})" for o in r.failed_critical] for name, r in results.items() if r.failed_critical}
     warnings = {name: [f"{o.expectation}({o.column})" for o in r.failed_warnings] for name, r in results.items() if r.failed_warnings}
@@ -640,7 +668,9 @@ def _stage_release(corpus: Path, stage_dir: Path) -> dict:
     from dangjian.schema import DOCUMENTS, TABLES
     from dangjian.warehouse import connect, write_table
 
-    tables = {t.name: _load(stage_dir, t) for t in TABLES}
+    # Tables no stage here makes (the gazetteer, term_diffusion) are released empty.
+    tables = {t.name: _load(stage_dir, t) if (stage_dir / f"{t.name}.parquet").exists() else t.arrow_schema.empty_table()
+              for t in TABLES}
     warehouse_dir = stage_dir / "release_warehouse"
     shutil.rmtree(warehouse_dir, ignore_errors=True)
     (warehouse_dir / "work").mkdir(parents=True)
@@ -661,8 +691,8 @@ STAGES = {
     "reference": _stage_reference,
     "ingest": _stage_ingest,
     "segments": _stage_segments,
-    "numbers": _stage_numbers,
-    "numbers_workers": _stage_numbers_workers,
+    "facts": _stage_facts,
+    "facts_workers": _stage_facts_workers,
     "validation": _stage_validation,
     "release": _stage_release,
 }
@@ -952,8 +982,8 @@ def table_rows(result: dict) -> list[dict]:
     add("reference: OpenCC bare", st.get("reference"), "opencc_bare_s")
     add("ingest", st.get("ingest"))
     add("segments", st.get("segments"))
-    add("numbers", st.get("numbers"))
-    add("numbers, worker processes", st.get("numbers_workers"))
+    add("facts (numbers, indicators, entities …)", st.get("facts"))
+    add("facts, worker processes", st.get("facts_workers"))
     add("validation: GE import", st.get("validation"), "ge_import_s")
     if rows and rows[-1]["stage"] == "validation: GE import":
         # A fixed cost, paid once per process: per document it means nothing.
