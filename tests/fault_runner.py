@@ -2,9 +2,10 @@
 
 Used by test_faults.py as a subprocess: ``python fault_runner.py POINT RAW WAREHOUSE``.
 The points wrap real library calls, so the kill lands exactly where a crash
-or an operator's kill -9 could: while a table is written, between Parquet
-files, just before the release folder is renamed into place, before
-``latest`` is switched, and before the published database is swapped in.
+or an operator's kill -9 could: while a table is written, while worker
+processes hold batches, between Parquet files, just before the release folder
+is renamed into place, before ``latest`` is switched, and before the
+published database is swapped in.
 """
 import os
 import signal
@@ -28,6 +29,23 @@ def install(point: str) -> None:
         def append(con, table, data):
             if table.name == "sentences":
                 con.execute('DELETE FROM "documents"."paragraphs"')  # damage inside the step's open transaction
+                die()
+            return real(con, table, data)
+
+        incremental.append = append
+    elif point == "while_workers_run":
+        # Batches of one document on two workers, and every document to do (as
+        # after a change to the processing code): the kill lands while workers
+        # hold batches. Their PIDs go to a file, so the test can see them gone.
+        os.environ["DANGJIAN_BATCH_DOCS"], os.environ["DANGJIAN_WORKERS"] = "1", "2"
+        incremental.code_version = lambda: "code of the killed run"
+        real, appended = incremental.append, []
+
+        def append(con, table, data):
+            appended.append(table.name)
+            if appended.count("sentences") == 2:
+                with open(os.path.join(WAREHOUSE, "worker-pids.txt"), "w") as f:
+                    f.write(" ".join(str(pid) for pid in incremental._POOL._processes))
                 die()
             return real(con, table, data)
 
@@ -60,7 +78,8 @@ def install(point: str) -> None:
         os.rename, os.replace = rename, replace
 
 
-install(POINT)
-from dangjian.cli import main  # noqa: E402  (after the patches, as a user's run would import it)
+if __name__ == "__main__":  # worker processes import this file again; they must not start a run
+    install(POINT)
+    from dangjian.cli import main  # after the patches, as a user's run would import it
 
-sys.exit(main(["run", "--raw-dir", RAW, "--warehouse-dir", WAREHOUSE, "--log-level", "WARNING"]))
+    sys.exit(main(["run", "--raw-dir", RAW, "--warehouse-dir", WAREHOUSE, "--log-level", "WARNING"]))

@@ -80,3 +80,29 @@ def test_changing_one_number_changes_one_character():
     assert len(changed) == len(text)
     assert sum(a != b for a, b in zip(text, changed)) == 1
     assert changed.startswith("标题2021\n")
+
+
+def test_stages_run_and_agree(corpus, tmp_path):
+    """Each stage of the benchmark runs on the 20 documents; the facts stage
+    in worker processes finds exactly what it finds in one process; the
+    validation passes, and its second pass reuses every outcome."""
+    folder, _ = corpus
+    stages = tmp_path / "stages"
+    results = {s: bench.run_stage(s, folder, stages)
+               for s in ("ingest", "segments", "facts", "facts_workers", "validation", "release")}
+    for name, result in results.items():
+        assert "error" not in result, (name, result)
+        assert result["peak_rss_mib"] > 0 and result["peak_tree_rss_mib"] >= 0, name
+    assert results["facts_workers"]["rows"] == results["facts"]["rows"]
+    assert results["facts"]["rows"]["numbers"] > 0
+    validation = results["validation"]
+    assert validation["success"], validation["failed_critical"]
+    assert validation["rows"]["documents"] == N and validation["reuse_s"] < validation["seconds"]
+
+
+def test_process_tree_memory_and_parallel_probe():
+    import os
+
+    assert bench._tree_rss_mib(os.getpid()) > 10
+    probe = bench.parallel_speedup(200_000)
+    assert probe["speedup"] > 0 and probe["one_job_s"] > 0

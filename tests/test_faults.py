@@ -24,7 +24,7 @@ from dangjian.warehouse import PUBLISHED_DB
 
 RUNNER = Path(__file__).with_name("fault_runner.py")
 CLI = [sys.executable, "-m", "dangjian.cli"]
-POINTS = ["while_writing_sentences", "between_parquet_files", "before_release_rename",
+POINTS = ["while_writing_sentences", "while_workers_run", "between_parquet_files", "before_release_rename",
           "before_latest_switch", "before_database_swap"]
 
 
@@ -76,6 +76,15 @@ def test_kill_leaves_last_release_and_next_run_recovers(point, corpora, tmp_path
     killed = subprocess.run([sys.executable, str(RUNNER), point, str(after), str(warehouse)],
                             capture_output=True, text=True, timeout=600)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    if point == "while_workers_run":
+        # Workers of a killed run do not linger: they notice their parent is gone.
+        pids = [int(p) for p in (warehouse / "worker-pids.txt").read_text().split()]
+        assert len(pids) == 2
+        deadline = time.monotonic() + 10
+        while any(Path(f"/proc/{pid}").exists() for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(Path(f"/proc/{pid}").exists() for pid in pids)
+        (warehouse / "worker-pids.txt").unlink()
 
     # The last good release is intact and still what users see, except that a
     # kill after the new release was complete may leave it (whole) as latest.

@@ -2,9 +2,12 @@
 result is always exactly what a clean run over the same folder gives."""
 from __future__ import annotations
 
+import json
+import os
 import shutil
 
 import dagster as dg
+import duckdb
 import pytest
 from conftest import RAW
 from test_pipeline import materialize
@@ -12,6 +15,8 @@ from test_pipeline import materialize
 from dangjian.defs.resources import WarehouseResource
 from dangjian.definitions import assets_and_checks
 from dangjian.release import RELEASES, list_releases
+from dangjian.schema import TABLES
+from dangjian.warehouse import PUBLISHED_DB
 
 HELD_BACK = "003_6fc1dc587f997423.txt"
 
@@ -49,8 +54,9 @@ def folder(tmp_path):
         (raw / name).write_text(text, encoding="utf-8")
     warehouse = tmp_path / "warehouse"
     first = materialize(raw, warehouse)
-    assert processed(first) == {"documents/documents": 6, "documents/paragraphs": 6,
-                                "documents/sentences": 6, "extracted/numbers": 6}
+    counts = processed(first)
+    assert {"documents/documents", "documents/paragraphs", "documents/sentences", "extracted/numbers"} <= set(counts)
+    assert set(counts.values()) == {6}
     return raw, warehouse, tmp_path
 
 
@@ -127,3 +133,60 @@ def test_a_large_drop_is_stopped_unless_accepted(folder):
         instance=dg.DagsterInstance.ephemeral(),
     )
     assert accepted.success and len(list_releases(warehouse)) == len(before) + 1
+
+
+# --- what a re-run costs: only the changed documents, and the files that changed ---
+
+
+def _validated_batches(warehouse, table: str) -> dict[str, list]:
+    """The validation batches kept for a table: file name → its documents."""
+    folder = warehouse / "work" / "validation" / table
+    return {p.name: json.loads(p.read_text())["docs"] for p in folder.glob("rows-*.json")}
+
+
+def test_added_file_validates_only_its_document_and_relinks_unchanged_files(folder):
+    raw, warehouse, tmp = folder
+    before = {t: _validated_batches(warehouse, t) for t in ("documents", "sentences", "numbers")}
+    old = list_releases(warehouse)[-1]["version"]
+    shutil.move(tmp / HELD_BACK, raw / HELD_BACK)
+    assert materialize(raw, warehouse).success
+    with duckdb.connect(str(warehouse / PUBLISHED_DB), read_only=True) as con:
+        [(new_doc,)] = con.execute("SELECT doc_id FROM documents WHERE source_path = ?", [HELD_BACK]).fetchall()
+    for table, batches in before.items():
+        after = _validated_batches(warehouse, table)
+        assert batches.items() <= after.items(), table  # the old batches' outcomes were reused
+        assert [docs for name, docs in after.items() if name not in batches] == [[new_doc]], table
+    new = list_releases(warehouse)[-1]["version"]
+    # rejected_files did not change: the new release links the old file instead of writing it again.
+    old_file, new_file = (warehouse / RELEASES / v / "rejected_files.parquet" for v in (old, new))
+    assert os.path.samestat(old_file.stat(), new_file.stat())
+    assert not os.path.samestat((warehouse / RELEASES / old / "numbers.parquet").stat(),
+                                (warehouse / RELEASES / new / "numbers.parquet").stat())
+
+
+def test_published_database_after_a_change_equals_its_release(folder):
+    raw, warehouse, tmp = folder
+    path = raw / "001_fb00645a8e6ebd2d.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("1419个", "1420个"), encoding="utf-8")
+    assert materialize(raw, warehouse).success
+    latest = warehouse / RELEASES / list_releases(warehouse)[-1]["version"]
+    with duckdb.connect(str(warehouse / PUBLISHED_DB), read_only=True) as con:
+        for t in TABLES:
+            parquet = str(latest / f"{t.name}.parquet")
+            for sql in (f'SELECT * FROM "{t.name}" EXCEPT ALL SELECT * FROM read_parquet(?)',
+                        f'SELECT * FROM read_parquet(?) EXCEPT ALL SELECT * FROM "{t.name}"'):
+                assert con.execute(f"SELECT count(*) FROM ({sql})", [parquet]).fetchall() == [(0,)], t.name
+
+
+def test_batches_in_worker_processes_equal_a_clean_run(folder):
+    raw, warehouse, tmp = folder
+    shutil.move(tmp / HELD_BACK, raw / HELD_BACK)
+    (raw / "extra" / "a.txt").unlink()
+    parallel = tmp / "parallel"
+    result = dg.materialize(
+        assets_and_checks(),
+        resources={"warehouse": WarehouseResource(raw_dir=str(raw), warehouse_dir=str(parallel), workers=2, batch_docs=2)},
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    assert list_releases(parallel)[-1]["content_hash"] == clean_hash(raw, tmp)

@@ -220,7 +220,7 @@ def test_datapackage_foreign_keys_hold_in_the_data(two_releases):
     _, release = two_releases
     package = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
     by_name = {r["name"]: r for r in package["resources"]}
-    declared = set()
+    declared, filled = set(), set()
     for name, resource in by_name.items():
         for fk in resource["schema"].get("foreignKeys", []):
             (child,), (parent,) = fk["fields"], fk["reference"]["fields"]
@@ -229,9 +229,13 @@ def test_datapackage_foreign_keys_hold_in_the_data(two_releases):
             assert by_name[target]["schema"]["primaryKey"] == [parent]
             values = set(pq.read_table(release / resource["path"], columns=[child])[child].drop_null().to_pylist())
             keys = set(pq.read_table(release / by_name[target]["path"], columns=[parent])[parent].to_pylist())
-            assert values and values <= keys, (name, child)
-    assert {("paragraphs", "doc_id", "documents"), ("sentences", "doc_id", "documents"),
-            ("numbers", "doc_id", "documents"), ("numbers", "sentence_id", "sentences")} <= declared
+            assert values <= keys, (name, child)
+            if values:
+                filled.add((name, child, target))
+    core = {("paragraphs", "doc_id", "documents"), ("sentences", "doc_id", "documents"),
+            ("numbers", "doc_id", "documents"), ("numbers", "sentence_id", "sentences")}
+    # Tables these releases leave empty hold their keys vacuously; the core ones are checked on real values.
+    assert core <= declared and core <= filled
 
 
 def test_datapackage_licenses_and_sources(two_releases):

@@ -32,6 +32,7 @@ from dangjian.validate import (
     report_html,
     validate_all,
     validate_table,
+    validate_warehouse,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -390,3 +391,117 @@ def test_rate_of_change_over_100_percent_is_not_a_share_violation():
     bad = validate_table("numbers", to_arrow(NUMBERS, share), context)
     assert not bad.success
     assert any(o.column == "value" for o in bad.failed_critical)
+
+
+# --- the working database, validated in batches and once -------------------------
+
+
+def _warehouse(tmp_path: Path, tables: dict[str, pa.Table]) -> Path:
+    import duckdb
+
+    from dangjian.warehouse import write_table
+
+    path = tmp_path / "work.duckdb"
+    with duckdb.connect(str(path)) as con:
+        for t in TABLES:
+            write_table(con, t, tables[t.name])
+    return path
+
+
+def _validate_db(path: Path, cache: Path, **kwargs) -> tuple[dict, list[str]]:
+    import duckdb
+
+    messages: list[str] = []
+    with duckdb.connect(str(path), read_only=True) as con:
+        results = validate_warehouse(con, cache, log=messages.append, **kwargs)
+    return results, messages
+
+
+def _shape(result) -> list[tuple]:
+    """What must agree between a whole-table and a batched validation: every
+    outcome with its counts; samples compared as sets (batches give them in
+    another order)."""
+    out = []
+    for o in result.outcomes:
+        observed = {k: v for k, v in o.observed.items() if k not in ("unexpected_sample", "cast_from")}
+        sample = sorted(map(str, o.observed.get("unexpected_sample", [])))
+        out.append((o.expectation, o.column, o.critical, o.success, observed, sample))
+    return out
+
+
+def _defective_rows() -> dict[str, list[dict]]:
+    """Clean rows with defects in several documents: a share of 250 %, odd
+    units in two documents, and one number without a sentence (5 % of the
+    numbers: exactly what the `mostly: 0.95` warning still accepts)."""
+    rows = clean_rows()
+    _percent_250(rows)
+    rows["numbers"][0]["unit"] = SCRIPT
+    rows["numbers"][4]["unit"] = SCRIPT
+    rows["numbers"][6]["sentence_id"] = None
+    return rows
+
+
+def test_batches_add_up_to_the_whole_table(tmp_path):
+    tables = to_tables(_defective_rows())
+    previous = {name: t.num_rows for name, t in tables.items()}
+    whole = validate_all(tables, previous_rows=previous)
+    batched, _ = _validate_db(_warehouse(tmp_path, tables), tmp_path / "cache", previous_rows=previous, batch_docs=3)
+    assert set(batched) == set(whole)
+    for name in whole:
+        assert batched[name].rows == whole[name].rows, name
+        assert _shape(batched[name]) == _shape(whole[name]), name
+    numbers = batched["numbers"]
+    assert names(numbers.failed_critical) == {("expect_column_values_to_be_between", "value")}
+    unit = next(o for o in numbers.failed_warnings if o.column == "unit")
+    assert unit.observed["unexpected_count"] == 2 and unit.observed["unexpected_sample"] == [SCRIPT, SCRIPT]
+    # One document's batch alone has half its numbers without a sentence; the table as a whole passes.
+    mostly = next(o for o in numbers.outcomes if o.column == "sentence_id" and "mostly" in o.kwargs)
+    assert mostly.success and mostly.observed["unexpected_count"] == 1
+
+
+def test_a_second_validation_reuses_every_outcome(tmp_path):
+    db = _warehouse(tmp_path, to_tables(clean_rows()))
+    first, _ = _validate_db(db, tmp_path / "cache", batch_docs=4)
+    again, messages = _validate_db(db, tmp_path / "cache", batch_docs=4)
+    assert {n: _shape(r) for n, r in again.items()} == {n: _shape(r) for n, r in first.items()}
+    assert all("0 documents validated" in m or "outcome reused" in m for m in messages), messages
+
+
+def test_a_changed_row_is_validated_again_with_its_batch_only(tmp_path):
+    import duckdb
+
+    db = _warehouse(tmp_path, to_tables(clean_rows()))
+    first, _ = _validate_db(db, tmp_path / "cache", batch_docs=4)
+    assert first["numbers"].success
+    with duckdb.connect(str(db)) as con:  # the way a bug, or a hand, would change it
+        con.execute("""UPDATE "extracted"."numbers" SET kind = 'money'
+                       WHERE number_id = (SELECT min(number_id) FROM "extracted"."numbers")""")
+    again, messages = _validate_db(db, tmp_path / "cache", batch_docs=4)
+    assert ("expect_column_values_to_be_in_set", "kind") in names(again["numbers"].failed_critical)
+    numbers = next(m for m in messages if m.startswith("validation: numbers"))
+    assert "2 batches unchanged, 4 documents validated" in numbers, numbers
+    assert all(again[n].success == first[n].success for n in again if n != "numbers")
+
+
+def test_a_number_sentence_must_be_of_its_own_document(tmp_path):
+    """A number whose sentence belongs to another document fails, whether
+    the tables are validated whole or by batches of documents: lookups match
+    on the document, so an outcome never depends on which documents share a
+    batch."""
+    rows = clean_rows()
+    other = next(s for s in rows["sentences"] if s["doc_id"] != rows["numbers"][0]["doc_id"])
+    rows["numbers"][0]["sentence_id"] = other["sentence_id"]
+    tables = to_tables(rows)
+    rule = ("expect_column_values_to_be_in_set", "ref_sentence_in_sentences")
+    assert rule in names(validate_all(tables)["numbers"].failed_critical)
+    db = _warehouse(tmp_path, tables)
+    for batch_docs in (1, 1000):
+        batched, _ = _validate_db(db, tmp_path / f"cache{batch_docs}", batch_docs=batch_docs)
+        assert rule in names(batched["numbers"].failed_critical), batch_docs
+
+
+def test_batches_in_worker_processes_give_the_same_outcomes(tmp_path):
+    db = _warehouse(tmp_path, to_tables(_defective_rows()))
+    here, _ = _validate_db(db, tmp_path / "here", batch_docs=3, workers=1)
+    workers, _ = _validate_db(db, tmp_path / "workers", batch_docs=3, workers=2)
+    assert {n: _shape(r) for n, r in workers.items()} == {n: _shape(r) for n, r in here.items()}

@@ -67,3 +67,23 @@ def test_corruption_fails_the_checks_and_publishes_nothing(case, good, tmp_path)
     failure = release.get_step_failure_events()[0].step_failure_data.error
     assert "critical expectations failed" in failure.message and table in failure.message
     assert (latest_version(warehouse), [r["version"] for r in list_releases(warehouse)]) == before
+
+
+@pytest.mark.parametrize("case", sorted(CORRUPTIONS))
+def test_gate_alone_does_not_trust_outcomes_of_the_rows_before(case, good, tmp_path):
+    """The good run left passing outcomes for every row. After a corruption
+    the release step, run without the checks, must see that those rows are no
+    longer the ones validated, validate them again, and refuse."""
+    raw, source = good
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(source, warehouse, symlinks=True)
+    assert any((warehouse / "work" / "validation").rglob("*.json"))  # outcomes to be tempted by
+    table, sql, _ = CORRUPTIONS[case]
+    with duckdb.connect(str(warehouse / WORK_DB)) as con:
+        con.execute(sql)
+    before = (latest_version(warehouse), [r["version"] for r in list_releases(warehouse)])
+    release = run_selected(raw, warehouse, dg.AssetSelection.assets(dg.AssetKey(["released", "release"])))
+    assert not release.success
+    failure = release.get_step_failure_events()[0].step_failure_data.error
+    assert "critical expectations failed" in failure.message and table in failure.message
+    assert (latest_version(warehouse), [r["version"] for r in list_releases(warehouse)]) == before

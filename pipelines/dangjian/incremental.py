@@ -11,15 +11,28 @@ the input key it last processed per document. A run then
 - keeps every other row as it is (only ``source_path`` follows a rename).
 
 The state table is internal to the working database and never published.
+
+Batches of documents are independent of each other, so they may run in
+worker processes (:func:`ordered_map`): a batch's inputs go to the worker as
+Arrow tables and its rows come back the same way. Workers never open the
+working database; only the step that holds it writes. See docs/scaling.md.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
-from collections.abc import Iterable
+import multiprocessing
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -28,6 +41,11 @@ from dangjian.schema import Table
 from dangjian.sources import SourceEntry
 
 STATE = '"state"."stage_inputs"'
+WORKERS_ENV = "DANGJIAN_WORKERS"
+BATCH_ENV = "DANGJIAN_BATCH_DOCS"
+#: Documents per batch in the per-document stages: enough to keep workers
+#: busy, few enough that a batch's text and rows stay small in memory.
+BATCH_DOCS = 500
 # The modules whose code decides the rows: a change to any of them re-runs
 # every document (a new release then shows what the change did).
 _CODE_FILES = ("document.py", "schema.py", "text")
@@ -117,3 +135,105 @@ def follow_renames(con: duckdb.DuckDBPyConnection, table: Table) -> None:
 
 def count(con: duckdb.DuckDBPyConnection, table: Table) -> int:
     return con.execute(f'SELECT count(*) FROM "{table.stage}"."{table.name}"').fetchone()[0]
+
+
+# ---------------------------------------------------------------------------
+# Worker processes for independent batches
+# ---------------------------------------------------------------------------
+
+R = TypeVar("R")
+
+_POOL: ProcessPoolExecutor | None = None
+_POOL_SIZE = 0
+
+
+def worker_count(requested: int | None = None) -> int:
+    """How many worker processes batches may use: ``requested`` if given
+    (0 or less means as many as CPUs), else ``DANGJIAN_WORKERS``, else the
+    number of CPUs. 1 means no workers: batches run in the calling process."""
+    if requested is None or requested <= 0:
+        env = os.environ.get(WORKERS_ENV, "").strip()
+        requested = int(env) if env else 0
+    if requested <= 0:
+        requested = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, requested)
+
+
+def workers_for(batches: int, requested: int | None = None) -> int:
+    """Workers for a job of ``batches`` batches: none unless each worker gets
+    more than one batch, since starting one (a new interpreter importing the
+    stage's modules) costs about as much as a batch of work."""
+    workers = worker_count(requested)
+    return workers if batches > workers else 1
+
+
+def batch_size(requested: int | None = None) -> int:
+    """Documents per batch: ``requested`` if positive, else ``DANGJIAN_BATCH_DOCS``, else :data:`BATCH_DOCS`."""
+    if requested is None or requested <= 0:
+        env = os.environ.get(BATCH_ENV, "").strip()
+        requested = int(env) if env else BATCH_DOCS
+    return max(1, requested)
+
+
+def pool(workers: int) -> Executor | None:
+    """A pool of ``workers`` processes, or None for 1 (work in this process).
+
+    One pool serves every step of a run in this process, so workers start
+    (and import their modules) once. They are spawned, not forked: DuckDB's
+    threads do not survive a fork, and a fresh interpreter inherits nothing."""
+    global _POOL, _POOL_SIZE
+    if workers <= 1:
+        return None
+    if _POOL is None or _POOL_SIZE != workers:
+        if _POOL is not None:
+            _POOL.shutdown(wait=True)
+        _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                    initializer=_watch_parent, initargs=(os.getpid(),))
+        _POOL_SIZE = workers
+    return _POOL
+
+
+def _watch_parent(parent: int) -> None:
+    """In a worker: exit as soon as the process that started it is gone. A
+    run killed with SIGKILL cannot stop its workers, and idle ones would
+    otherwise wait forever for work that will never come."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
+@atexit.register
+def _close_pool() -> None:
+    global _POOL
+    if _POOL is not None:
+        _POOL.shutdown(wait=False, cancel_futures=True)
+        _POOL = None
+
+
+def ordered_map(fn: Callable[..., R], jobs: Iterable[tuple], workers: int) -> Iterator[R]:
+    """``fn(*job)`` for every job, results in job order.
+
+    With workers, at most ``workers + 1`` jobs are in flight, so a long
+    iterable of jobs (each holding a batch's inputs) never sits in memory at
+    once; ``fn`` must be a module-level function, since workers import it by
+    name. Without, jobs run here one by one."""
+    executor = pool(workers)
+    if executor is None:
+        for job in jobs:
+            yield fn(*job)
+        return
+    pending: deque = deque()
+    try:
+        for job in jobs:
+            pending.append(executor.submit(fn, *job))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()

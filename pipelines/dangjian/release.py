@@ -16,6 +16,14 @@ order of publication, since two releases of one day do not sort by name.
 Rights: for sources whose manifest row does not allow republishing the full
 text (``redistribute_text`` false), releases carry the rows with offsets and
 the short extracted values, but not the document, paragraph or sentence text.
+
+Cost: each table streams from DuckDB into its Parquet file in row groups, so
+memory stays flat however large the table. A table whose exported rows are
+unchanged since the previous release (same fingerprint: row count and XOR of
+row hashes of exactly what would be written) is not written again: the
+previous release's file is hard-linked into the new one. Releases stay
+immutable (a file is never changed after it is written, whichever folders
+link it) and each is still a complete, checksummed folder.
 """
 from __future__ import annotations
 
@@ -26,20 +34,19 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dangjian import __version__
-from dangjian.release_docs import INDEX_HTML, write_index, write_release_docs
+from dangjian.release_docs import INDEX_HTML, Changes, release_changes, write_index, write_release_docs
 from dangjian.schema import DOCUMENTS, PARAGRAPHS, SENTENCES, TABLES, Table
-from dangjian.warehouse import PUBLISHED_DB, read_table
+from dangjian.warehouse import DEFAULT_DUCKDB_MEMORY, DUCKDB_MEMORY_ENV, PUBLISHED_DB
 
 RELEASES = "releases"
 LATEST = "latest"
@@ -59,6 +66,11 @@ LIMITATIONS = (
     "Titles, publishers, dates and bylines found in the text are heuristic; the sources manifest overrides them where it has a value.",
     "Full text is withheld for every source whose rights do not allow republishing, which is all current sources.",
 )
+
+# Bump when what export_table writes changes in a way the fingerprint cannot see.
+_EXPORT_VERSION = "1"
+# Private to the working folder: which release file holds which fingerprint.
+EXPORT_INDEX = Path("work") / "exports.json"
 
 # Columns that hold an article's running text, withheld where rights forbid it.
 TEXT_COLUMNS = {t.name: tuple(c.name for c in t.columns if c.withheld) for t in TABLES}
@@ -81,39 +93,69 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _withhold_text(name: str, data: pa.Table, restricted_docs: pa.Array) -> pa.Table:
-    columns = TEXT_COLUMNS.get(name)
-    if not columns or len(restricted_docs) == 0:
-        return data
-    mask = pc.is_in(data["doc_id"], value_set=restricted_docs)
-    for col in columns:
-        i = data.schema.get_field_index(col)
-        nulls = pa.nulls(data.num_rows, type=data.schema.field(col).type)
-        data = data.set_column(i, data.schema.field(col), pc.if_else(mask, nulls, data[col]))
-    return data
-
-
-def export_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
-    """The working tables as they are published: typed, sorted by key, and
-    with text withheld where the source's rights require it."""
-    restricted = con.sql(
-        'SELECT doc_id FROM "documents"."documents" WHERE NOT redistribute_text'
-    ).to_arrow_table()["doc_id"].combine_chunks()
-    out = {}
-    for table in TABLES:
-        data = read_table(con, table).cast(table.arrow_schema)
-        out[table.name] = _withhold_text(table.name, data, restricted)
-    return out
-
-
-def write_parquet(table: Table, data: pa.Table, path: Path) -> None:
-    pq.write_table(
-        data.cast(table.arrow_schema),
-        path,
-        compression="zstd",
-        row_group_size=ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS),
-        write_statistics=True,
+def _export_query(table: Table) -> str:
+    """SQL for a table as it is published: its columns in dictionary order,
+    sorted by key, the running text withheld where the document's rights
+    require it. Names come from ``dangjian.schema``, never from input."""
+    withheld = set(TEXT_COLUMNS.get(table.name, ()))
+    assert not withheld or "doc_id" in table.column_names, f"{table.name}: text is withheld per document"
+    restricted = f'(SELECT doc_id FROM "{DOCUMENTS.stage}"."{DOCUMENTS.name}" WHERE NOT redistribute_text)'
+    cols = ", ".join(
+        f'CASE WHEN t.doc_id IN {restricted} THEN NULL ELSE t."{c}" END AS "{c}"' if c in withheld else f't."{c}"'
+        for c in table.column_names
     )
+    return f'SELECT {cols} FROM "{table.stage}"."{table.name}" AS t ORDER BY t."{table.key}"'
+
+
+def _row_groups(table: Table, reader: pa.RecordBatchReader) -> Iterator[pa.Table]:
+    """The reader's rows in row groups of exactly the table's size (the last
+    one shorter), cast to the data dictionary's schema: the same file as
+    writing the whole table at once, without holding it."""
+    size = ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS)
+    held: list[pa.RecordBatch] = []
+    rows = 0
+    wrote = False
+    for batch in reader:
+        while batch.num_rows:
+            take = batch.slice(0, size - rows)
+            held.append(take)
+            rows += take.num_rows
+            batch = batch.slice(take.num_rows)
+            if rows == size:
+                yield pa.Table.from_batches(held).cast(table.arrow_schema)
+                held, rows, wrote = [], 0, True
+    if held or not wrote:
+        # An empty table still gets one (empty) row group, as pq.write_table gives it.
+        yield pa.Table.from_batches(held, schema=reader.schema).cast(table.arrow_schema)
+
+
+def export_fingerprint(con: duckdb.DuckDBPyConnection, table: Table) -> str:
+    """Row count and XOR of row hashes of exactly what :func:`export_table`
+    would write, with the writer's settings: equal fingerprints, equal files."""
+    [(rows, digest)] = con.execute(f"SELECT count(*), bit_xor(hash(q)) FROM ({_export_query(table)}) AS q").fetchall()
+    settings = (str(table.arrow_schema), table.arrow_schema.metadata, ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS),
+                pa.__version__, _EXPORT_VERSION)
+    return hashlib.sha256(f"{rows}:{digest}:{settings}".encode()).hexdigest()
+
+
+def export_table(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> int:
+    """Stream a working table, as published, into ``path``; return its rows."""
+    reader = con.sql(_export_query(table)).to_arrow_reader(ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS))
+    return write_parquet(table, _row_groups(table, reader), path)
+
+
+def write_parquet(table: Table, data: pa.Table | Iterable[pa.Table], path: Path) -> int:
+    """Write ``data`` (a table, or its row groups in order) as the table's
+    Parquet file: zstd, statistics, the dictionary's schema and descriptions.
+    Returns the rows written."""
+    size = ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS)
+    parts = [data] if isinstance(data, pa.Table) else data
+    rows = 0
+    with pq.ParquetWriter(path, table.arrow_schema, compression="zstd", write_statistics=True) as writer:
+        for part in parts:
+            writer.write_table(part.cast(table.arrow_schema), row_group_size=size)
+            rows += part.num_rows
+    return rows
 
 
 def _fsync_dir(path: Path) -> None:
@@ -208,29 +250,77 @@ def publish(
     warehouse_dir: Path,
     today: dt.date | None = None,
     validation_html: str | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> ReleaseInfo:
     """Write the working tables as a release and make it ``latest``."""
     (warehouse_dir / RELEASES).mkdir(parents=True, exist_ok=True)
     with _exclusive(warehouse_dir):
-        info = _publish(con, warehouse_dir, today, validation_html)
+        info = _publish(con, warehouse_dir, today, validation_html, log or (lambda message: None))
         write_index(warehouse_dir / RELEASES)
     return info
 
 
-def _publish(con, warehouse_dir: Path, today: dt.date | None, validation_html: str | None) -> ReleaseInfo:
+def _load_exports(warehouse_dir: Path) -> dict:
+    try:
+        return json.loads((warehouse_dir / EXPORT_INDEX).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_exports(warehouse_dir: Path, exports: dict) -> None:
+    path = warehouse_dir / EXPORT_INDEX
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    tmp.write_text(json.dumps(exports, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _reusable(warehouse_dir: Path, found: dict | None, fingerprint: str) -> Path | None:
+    """The released file that holds exactly these rows, if it is still there as written."""
+    if not found or found.get("fingerprint") != fingerprint:
+        return None
+    path = warehouse_dir / found["path"]
+    try:
+        if path.is_symlink() or path.stat().st_size != found["bytes"]:
+            return None
+    except OSError:
+        return None
+    return path
+
+
+def _write_tables(con, warehouse_dir: Path, staging: Path, log) -> tuple[dict, dict]:
+    """Every table's Parquet file in ``staging``: linked from an earlier release
+    when its rows are unchanged, else streamed from DuckDB."""
+    exports = _load_exports(warehouse_dir)
+    files, fresh = {}, {}
+    for table in TABLES:
+        path = staging / f"{table.name}.parquet"
+        fingerprint = export_fingerprint(con, table)
+        previous = exports.get(table.name)
+        source = _reusable(warehouse_dir, previous, fingerprint)
+        if source is not None:
+            try:
+                os.link(source, path)
+            except OSError:  # a file system without hard links: a copy is as good, only bigger
+                shutil.copyfile(source, path)
+            info = {k: previous[k] for k in ("rows", "bytes", "sha256")}
+            log(f"release: {table.name}: unchanged, linked from {source.parent.name}")
+        else:
+            rows = export_table(con, table, path)
+            info = {"rows": rows, "bytes": path.stat().st_size, "sha256": _sha256_file(path)}
+            log(f"release: {table.name}: {rows} rows written")
+        files[table.name] = {"file": path.name, **info}
+        fresh[table.name] = {"fingerprint": fingerprint, **info}
+    return files, fresh
+
+
+def _publish(con, warehouse_dir: Path, today: dt.date | None, validation_html: str | None, log) -> ReleaseInfo:
     root = warehouse_dir / RELEASES
     root.mkdir(parents=True, exist_ok=True)
     _clear_leftovers(warehouse_dir)
     staging = root / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
     staging.mkdir()
 
-    tables = export_tables(con)
-    files = {}
-    for table in TABLES:
-        path = staging / f"{table.name}.parquet"
-        write_parquet(table, tables[table.name], path)
-        files[table.name] = {"file": path.name, "rows": tables[table.name].num_rows,
-                             "bytes": path.stat().st_size, "sha256": _sha256_file(path)}
+    files, fresh = _write_tables(con, warehouse_dir, staging, log)
     content_hash = hashlib.sha256(
         "".join(f"{f['file']}\t{f['sha256']}\n" for f in files.values()).encode()
     ).hexdigest()
@@ -246,6 +336,7 @@ def _publish(con, warehouse_dir: Path, today: dt.date | None, validation_html: s
                 # A run killed between the pointer switch and the database swap
                 # left the database one release behind; catch it up.
                 build_published_db(warehouse_dir, root / version)
+            _remember(warehouse_dir, fresh, version)
             return ReleaseInfo(version, root / version, False, rows, content_hash)
 
     today = today or dt.datetime.now(dt.timezone.utc).date()
@@ -260,9 +351,13 @@ def _publish(con, warehouse_dir: Path, today: dt.date | None, validation_html: s
     }
     (staging / RELEASE_JSON).write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     previous = latest_version(warehouse_dir)
-    write_release_docs(staging, root / previous if previous else None, [],
-                       validation_html=validation_html, limitations=LIMITATIONS)
-    sums = "".join(f"{_sha256_file(p)}  {p.name}\n" for p in sorted(staging.iterdir()))
+    previous_dir = root / previous if previous else None
+    changes = release_changes(staging, previous_dir) if previous_dir else None
+    write_release_docs(staging, previous_dir, [], validation_html=validation_html, limitations=LIMITATIONS,
+                       changes=changes)
+    # The Parquet files' sums are known from writing (or from the release they are linked from).
+    known = {f["file"]: f["sha256"] for f in files.values()}
+    sums = "".join(f"{known.get(p.name) or _sha256_file(p)}  {p.name}\n" for p in sorted(staging.iterdir()))
     (staging / "SHA256SUMS").write_text(sums, encoding="utf-8")
     for child in staging.iterdir():
         with child.open("rb") as f:
@@ -271,8 +366,16 @@ def _publish(con, warehouse_dir: Path, today: dt.date | None, validation_html: s
     os.rename(staging, root / version)  # the release appears whole, or not at all
     _fsync_dir(root)
     _point_latest(root, version)
-    build_published_db(warehouse_dir, root / version)
+    build_published_db(warehouse_dir, root / version, (previous_dir, changes) if previous_dir else None)
+    _remember(warehouse_dir, fresh, version)
     return ReleaseInfo(version, root / version, True, rows, content_hash)
+
+
+def _remember(warehouse_dir: Path, fresh: dict, version: str) -> None:
+    """Record which file of ``version`` holds which fingerprint, for the next release to link."""
+    _save_exports(warehouse_dir, {
+        name: {**info, "path": f"{RELEASES}/{version}/{name}.parquet"} for name, info in fresh.items()
+    })
 
 
 def _sql_string(text: str) -> str:
@@ -281,29 +384,80 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def build_published_db(warehouse_dir: Path, release_dir: Path) -> Path:
+# Above this share of changed rows, building the published database afresh
+# is cheaper than applying the changes (and leaves no deleted rows behind).
+REBUILD_SHARE = 0.25
+
+
+def build_published_db(warehouse_dir: Path, release_dir: Path,
+                       previous: tuple[Path, dict[str, Changes]] | None = None) -> Path:
     """Copy a release into a standalone read-only database and swap it in.
 
     The database holds copies, not views on the Parquet files, so it keeps
     working if the warehouse folder moves or is downloaded on its own.
+
+    With ``previous`` (the previous release and what changed since), and the
+    published database holding that release, the database is copied and only
+    the changed rows are replaced: rows are deleted by key and inserted from
+    the new Parquet files, whose key statistics let DuckDB read only the row
+    groups that hold them. Otherwise, or when much changed, it is built afresh.
+    Either way it is swapped in whole, by rename.
     """
     target = warehouse_dir / PUBLISHED_DB
     tmp = warehouse_dir / f".{PUBLISHED_DB}.{uuid.uuid4().hex}.tmp"
     meta = json.loads((release_dir / RELEASE_JSON).read_text(encoding="utf-8"))
-    con = duckdb.connect(str(tmp))
+    incremental = previous is not None and _worth_applying(warehouse_dir, meta, previous)
+    if incremental:
+        shutil.copyfile(target, tmp)
+    con = duckdb.connect(str(tmp), config={"memory_limit": os.environ.get(DUCKDB_MEMORY_ENV) or DEFAULT_DUCKDB_MEMORY})
     try:
+        present = {r[0]: r[1] for r in con.execute(
+            "SELECT table_name, list(column_name ORDER BY ordinal_position) FROM information_schema.columns "
+            "WHERE table_schema = 'main' GROUP BY table_name").fetchall()}
         for table in TABLES:
-            con.execute(
-                f'CREATE TABLE "{table.name}" AS SELECT * FROM read_parquet(?)',
-                [str(release_dir / f"{table.name}.parquet")],
-            )
+            path = str(release_dir / f"{table.name}.parquet")
+            change = previous[1].get(table.name) if incremental else None
+            if change is not None and present.get(table.name) == pq.read_schema(path).names:
+                _apply(con, table, path, change)
+            else:
+                con.execute(f'CREATE OR REPLACE TABLE "{table.name}" AS SELECT * FROM read_parquet(?)', [path])
             con.execute(f'COMMENT ON TABLE "{table.name}" IS {_sql_string(table.en + " / " + table.zh)}')
             for c in table.columns:
                 con.execute(f'COMMENT ON COLUMN "{table.name}"."{c.name}" IS {_sql_string(c.en + " / " + c.zh)}')
-        con.execute("CREATE TABLE release (version VARCHAR, created_at VARCHAR, content_hash VARCHAR)")
+        for name in set(present) - {t.name for t in TABLES} - {"release"}:
+            con.execute(f'DROP TABLE "{name}"')  # a table the schema no longer has
+        con.execute("CREATE OR REPLACE TABLE release (version VARCHAR, created_at VARCHAR, content_hash VARCHAR)")
         con.execute("INSERT INTO release VALUES (?, ?, ?)", [meta["version"], meta["created_at"], meta["content_hash"]])
         con.execute("CHECKPOINT")
     finally:
         con.close()
     os.replace(tmp, target)
     return target
+
+
+def _worth_applying(warehouse_dir: Path, meta: dict, previous: tuple[Path, dict[str, Changes]]) -> bool:
+    """Whether the published database holds the previous release and few enough rows changed."""
+    previous_dir, changes = previous
+    if published_version(warehouse_dir) != previous_dir.name:
+        return False
+    touched = sum(len(c.added) + len(c.removed) + 2 * len(c.changed) for c in changes.values())
+    rows = sum(t["rows"] for t in meta["tables"].values())
+    return touched <= REBUILD_SHARE * max(rows, 1)
+
+
+def _apply(con: duckdb.DuckDBPyConnection, table: Table, path: str, change: Changes) -> None:
+    """Replace the rows of ``table`` whose keys changed with those in ``path``."""
+    out = change.removed | change.changed
+    into = change.added | change.changed
+    for keys, sql, params in (
+        (out, f'DELETE FROM "{table.name}" WHERE "{table.key}" IN (SELECT k FROM _keys)', []),
+        (into, f'INSERT INTO "{table.name}" SELECT * FROM read_parquet(?) WHERE "{table.key}" IN (SELECT k FROM _keys)',
+         [path]),
+    ):
+        if not keys:
+            continue
+        con.register("_keys", pa.table({"k": pa.array(sorted(keys), pa.string())}))
+        try:
+            con.execute(sql, params)
+        finally:
+            con.unregister("_keys")

@@ -40,6 +40,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -573,31 +574,89 @@ def citation_cff(meta: dict) -> str:
 # --------------------------------------------------------------------------- CHANGELOG.md
 
 
-def _row_digests(path: Path, key: str, columns: Sequence[str]) -> dict:
-    """Key → digest of the row's content over ``columns``.
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
-    Digests rather than rows keep memory to a few dozen bytes per row, and
-    reading in batches keeps the big tables (sentences, numbers) streaming.
-    """
+
+@dataclass(frozen=True)
+class Changes:
+    """Keys of one table added, removed, and kept with other content, between two releases."""
+
+    added: frozenset = frozenset()
+    removed: frozenset = frozenset()
+    changed: frozenset = frozenset()
+
+
+def row_changes(cur_path: Path | None, prev_path: Path | None, key: str, columns: Sequence[str]) -> Changes:
+    """What changed in one table between two Parquet files, compared over ``columns``.
+
+    DuckDB joins the two files on the key and compares a hash of each row's
+    values, so a table of millions of rows is compared without being held in
+    memory."""
+    import duckdb
+
+    con = duckdb.connect(config={"memory_limit": "512MB"})
+    try:
+        def side(path: Path | None) -> str:
+            if path is None:
+                return "(SELECT NULL::VARCHAR AS k, NULL::UBIGINT AS h WHERE false)"
+            values = ", ".join(_quoted(c) for c in columns)
+            return (f"(SELECT {_quoted(key)}::VARCHAR AS k, hash(row({values})) AS h "
+                    f"FROM read_parquet({_sql_literal(str(path))}))")
+
+        con.execute(f"CREATE TEMP TABLE n AS {side(cur_path)}")
+        con.execute(f"CREATE TEMP TABLE o AS {side(prev_path)}")
+        added = frozenset(r[0] for r in con.execute("SELECT k FROM n ANTI JOIN o USING (k)").fetchall())
+        removed = frozenset(r[0] for r in con.execute("SELECT k FROM o ANTI JOIN n USING (k)").fetchall())
+        changed = frozenset(r[0] for r in con.execute("SELECT k FROM n JOIN o USING (k) WHERE n.h <> o.h").fetchall())
+    finally:
+        con.close()
+    return Changes(added, removed, changed)
+
+
+def _columns(path: Path | None) -> list[str]:
+    return pq.read_schema(path).names if path else []
+
+
+def release_changes(current_dir: Path, previous_dir: Path) -> dict[str, Changes]:
+    """Per table both releases know, its :class:`Changes`, compared on the
+    columns both files have (a new column alone does not change every row).
+    A file linked into both releases, or equal by checksum, is not read."""
+    cur, prev = _read_meta(current_dir), _read_meta(previous_dir)
     out = {}
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=8192, columns=list(columns)):
-        for row in batch.to_pylist():
-            # sort_keys: the digest must not depend on column order in the file.
-            blob = json.dumps(row, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
-            out[row[key]] = hashlib.blake2b(blob, digest_size=16).digest()
+    for name in _ordered_tables(set(cur["tables"]) | set(prev["tables"])):
+        table = BY_NAME.get(name)
+        if table is None:
+            continue
+        cur_path = current_dir / cur["tables"][name]["file"] if name in cur["tables"] else None
+        prev_path = previous_dir / prev["tables"][name]["file"] if name in prev["tables"] else None
+        if cur_path and prev_path and cur["tables"][name]["sha256"] == prev["tables"][name]["sha256"]:
+            out[name] = Changes()
+            continue
+        cur_cols, prev_cols = _columns(cur_path), _columns(prev_path)
+        shared = [c for c in cur_cols if c in prev_cols] if cur_path and prev_path else cur_cols or prev_cols
+        out[name] = row_changes(cur_path, prev_path, table.key, shared)
     return out
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _doc_paths(path: Path, doc_ids: set) -> list[tuple[str, str | None, str]]:
     """(source_path, title, doc_id) of the given documents, by source_path."""
     if not doc_ids:
         return []
-    rows = pq.read_table(path, columns=["doc_id", "source_path", "title"]).to_pylist()
-    return sorted((r["source_path"], r["title"], r["doc_id"]) for r in rows if r["doc_id"] in doc_ids)
+    import pyarrow.compute as pc
+
+    data = pq.read_table(path, columns=["doc_id", "source_path", "title"])
+    rows = data.filter(pc.is_in(data["doc_id"], value_set=pa.array(sorted(doc_ids), pa.string()))).to_pylist()
+    return sorted((r["source_path"], r["title"], r["doc_id"]) for r in rows)
 
 
-def changelog(current_dir: Path, previous_dir: Path | None) -> str:
-    """CHANGELOG.md: what changed since ``previous_dir``, table by table."""
+def changelog(current_dir: Path, previous_dir: Path | None, changes: dict[str, Changes] | None = None) -> str:
+    """CHANGELOG.md: what changed since ``previous_dir``, table by table
+    (``changes``: :func:`release_changes` of the two, if already known)."""
     cur = _read_meta(current_dir)
     lines = [f"# Changelog: {NAME} {cur['version']}", ""]
     if previous_dir is None:
@@ -611,6 +670,8 @@ def changelog(current_dir: Path, previous_dir: Path | None) -> str:
         return "\n".join(lines) + "\n"
 
     prev = _read_meta(previous_dir)
+    if changes is None:
+        changes = release_changes(current_dir, previous_dir)
     lines += [
         f"Compared with the previous release, {prev['version']}. Rows are matched by each "
         "table's primary key; *changed* means the same key with different content.",
@@ -628,8 +689,7 @@ def changelog(current_dir: Path, previous_dir: Path | None) -> str:
             continue
         cur_path = current_dir / cur["tables"][name]["file"] if name in cur["tables"] else None
         prev_path = previous_dir / prev["tables"][name]["file"] if name in prev["tables"] else None
-        cur_cols = pq.read_schema(cur_path).names if cur_path else []
-        prev_cols = pq.read_schema(prev_path).names if prev_path else []
+        cur_cols, prev_cols = _columns(cur_path), _columns(prev_path)
         if cur_path and prev_path and cur_cols != prev_cols:
             gained = [c for c in cur_cols if c not in prev_cols]
             lost = [c for c in prev_cols if c not in cur_cols]
@@ -639,17 +699,12 @@ def changelog(current_dir: Path, previous_dir: Path | None) -> str:
             notes.append(f"- `{name}`: table removed in this release.")
         if prev_path is None:
             notes.append(f"- `{name}`: new table in this release.")
-        # Compare on the shared columns: a new column alone should not mark every row changed.
-        shared = [c for c in cur_cols if c in prev_cols] if cur_path and prev_path else cur_cols or prev_cols
-        new = _row_digests(cur_path, table.key, shared) if cur_path else {}
-        old = _row_digests(prev_path, table.key, shared) if prev_path else {}
-        added = new.keys() - old.keys()
-        removed = old.keys() - new.keys()
-        changed = sum(1 for k in new.keys() & old.keys() if new[k] != old[k])
+        change = changes[name]
         rows = cur["tables"][name]["rows"] if name in cur["tables"] else 0
-        lines.append(f"| {name} | `{table.key}` | {rows} | {len(added)} | {len(removed)} | {changed} |")
+        lines.append(f"| {name} | `{table.key}` | {rows} | {len(change.added)} | {len(change.removed)} "
+                     f"| {len(change.changed)} |")
         if name == DOCUMENTS.name:
-            added_docs, removed_docs = set(added), set(removed)
+            added_docs, removed_docs = set(change.added), set(change.removed)
 
     doc_file = DOCUMENTS.name + ".parquet"
     for heading, ids, folder in (("Documents added", added_docs, current_dir),
@@ -837,8 +892,10 @@ def write_release_docs(
     validation_html: str | None = None,
     accuracy: str | None = None,
     limitations: Sequence[str] = (),
+    changes: dict[str, Changes] | None = None,
 ) -> list[Path]:
-    """Write the descriptors into ``release_dir`` and return their paths.
+    """Write the descriptors into ``release_dir`` and return their paths
+    (``changes``: :func:`release_changes` against ``previous_dir``, if known).
 
     Meant for the staging folder, before SHA256SUMS is written and the folder
     is renamed into place, so plain writes suffice: nobody can see the folder
@@ -854,7 +911,7 @@ def write_release_docs(
         "datapackage.json": json.dumps(datapackage(release_dir, meta, srcs), ensure_ascii=False, indent=2) + "\n",
         "README.md": dataset_card(meta, srcs, TABLES, summary, collect_tool_versions(), accuracy, limitations),
         "CITATION.cff": citation_cff(meta),
-        "CHANGELOG.md": changelog(release_dir, previous_dir),
+        "CHANGELOG.md": changelog(release_dir, previous_dir, changes),
     }
     if validation_html is not None:
         docs["validation.html"] = validation_html

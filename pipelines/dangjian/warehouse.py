@@ -12,6 +12,8 @@ Layout of the warehouse folder::
       releases/<version>/         immutable releases (Parquet and descriptors)
       releases/latest             symlink to the newest release
       dangjian.duckdb             the published read-only database (latest release)
+      work/validation/            validation outcomes, by fingerprint of the rows they cover
+      work/exports.json           which release file holds which table's rows (for reuse)
 """
 from __future__ import annotations
 
@@ -30,6 +32,12 @@ RAW_ENV = "DANGJIAN_RAW_DIR"
 WAREHOUSE_ENV = "DANGJIAN_WAREHOUSE_DIR"
 WORK_DB = Path("work") / "dangjian_work.duckdb"
 PUBLISHED_DB = "dangjian.duckdb"
+VALIDATION_CACHE = Path("work") / "validation"
+DUCKDB_MEMORY_ENV = "DANGJIAN_DUCKDB_MEMORY"
+# DuckDB would take 80 % of the machine's memory for its buffers; bounded, it
+# spills big sorts and joins to disk instead, and a run's peak memory stays
+# flat as the corpus grows.
+DEFAULT_DUCKDB_MEMORY = "1GB"
 
 
 class SetupError(RuntimeError):
@@ -72,9 +80,10 @@ def _open(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyCo
     """
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
+    config = {"memory_limit": os.environ.get(DUCKDB_MEMORY_ENV) or DEFAULT_DUCKDB_MEMORY}
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                 raise

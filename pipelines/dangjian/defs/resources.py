@@ -25,6 +25,11 @@ class WarehouseResource(dg.ConfigurableResource):
     # the last release. After a deliberate removal, set this (or
     # DANGJIAN_ACCEPT_ROW_DROP=1) for one run to publish anyway.
     accept_row_drop: bool = False
+    # Worker processes for batches of documents (0: DANGJIAN_WORKERS, else
+    # one per CPU; 1: none) and documents per batch (0: DANGJIAN_BATCH_DOCS,
+    # else 500). See docs/scaling.md.
+    workers: int = 0
+    batch_docs: int = 0
 
     def raw_path(self) -> Path:
         return resolve_raw_dir(self.raw_dir or None)

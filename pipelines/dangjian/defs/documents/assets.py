@@ -4,6 +4,9 @@ Re-runs are incremental (see ``dangjian.incremental``): only new or changed
 documents are processed; rows of removed documents are deleted.
 """
 
+import time
+from collections.abc import Callable
+
 import dagster as dg
 import pyarrow as pa
 
@@ -11,11 +14,13 @@ from dangjian import incremental as inc
 from dangjian.defs.resources import WarehouseResource
 from dangjian.document import DocText, paragraph_rows, sentence_rows
 from dangjian.ingest import ingest_folder
-from dangjian.schema import DOCUMENTS, PARAGRAPHS, REJECTED_FILES, SENTENCES, SOURCE_FILES, Table
+from dangjian.schema import BY_NAME, DOCUMENTS, PARAGRAPHS, REJECTED_FILES, SENTENCES, SOURCE_FILES, Table
 from dangjian.warehouse import connect, to_arrow, transaction, write_table
 
 DOC_TEXT_COLUMNS = ["doc_id", "source_path", "sha256", "source_text", "clean_text", "text", "offset_map"]
-BATCH_DOCS = 500  # documents held in memory at once by the per-document stages
+BATCH_DOCS = inc.BATCH_DOCS  # documents held in memory at once by the per-document stages
+# rows_for(docs, inputs) -> rows per table: a batch's work, independent of every other batch.
+BatchRows = Callable[[list[DocText], dict[str, pa.Table]], tuple[list[dict], ...]]
 
 
 def spec(table, deps=()) -> dg.AssetSpec:
@@ -36,8 +41,12 @@ def _set_paths(con, paths: dict[str, list[str]]) -> None:
                     schema=pa.schema([("doc_id", pa.string()), ("source_paths", pa.list_(pa.string()))]))
     con.register("_paths", data)
     try:
+        # Only rows whose paths differ: rewriting every row's paths each run
+        # would make an unchanged folder cost as much as a changed one.
         con.execute('UPDATE "documents"."documents" AS d SET source_paths = p.source_paths, '
-                    "source_path = p.source_paths[1] FROM _paths AS p WHERE d.doc_id = p.doc_id")
+                    "source_path = p.source_paths[1] FROM _paths AS p "
+                    "WHERE d.doc_id = p.doc_id AND (d.source_paths IS DISTINCT FROM p.source_paths "
+                    "OR d.source_path IS DISTINCT FROM p.source_paths[1])")
     finally:
         con.unregister("_paths")
 
@@ -72,11 +81,49 @@ def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
                                    metadata={"dagster/row_count": counts[t.name], **(extra if t is DOCUMENTS else {})})
 
 
-def update_per_document(con, stage: str, tables: tuple[Table, ...], rows_for, log) -> int:
+def _read_batch(con, batch: list[str], inputs: tuple[Table, ...]) -> tuple[pa.Table, dict[str, pa.Table]]:
+    """The batch's documents (text columns) and, per input table, its rows of
+    them, in text order where the table has offsets."""
+    con.register("_batch", pa.table({"doc_id": pa.array(batch, pa.string())}))
+    try:
+        cols = ", ".join(f'"{c}"' for c in DOC_TEXT_COLUMNS)
+        docs = con.sql(f'SELECT {cols} FROM "documents"."documents" '
+                       "WHERE doc_id IN (SELECT doc_id FROM _batch) ORDER BY doc_id").to_arrow_table()
+        found = {}
+        for t in inputs:
+            order = '"doc_id", "start"' if "start" in t.column_names else f'"doc_id", "{t.key}"'
+            found[t.name] = con.sql(f'SELECT * FROM "{t.stage}"."{t.name}" '
+                                    f"WHERE doc_id IN (SELECT doc_id FROM _batch) ORDER BY {order}").to_arrow_table()
+    finally:
+        con.unregister("_batch")
+    return docs, found
+
+
+def _rows_here(con, rows_for, tables: tuple[Table, ...], batch: list[str]) -> list[pa.Table]:
+    docs, _ = _read_batch(con, batch, ())
+    return [to_arrow(t, rows) for t, rows in zip(tables, rows_for(con, [DocText.from_row(r) for r in docs.to_pylist()]))]
+
+
+def rows_of_batch(rows_for: BatchRows, names: tuple[str, ...], docs: pa.Table, inputs: dict[str, pa.Table]) -> list[pa.Table]:
+    """One batch's rows of each table, as Arrow: what a worker process runs."""
+    texts = [DocText.from_row(r) for r in docs.to_pylist()]
+    return [to_arrow(BY_NAME[name], rows) for name, rows in zip(names, rows_for(texts, inputs))]
+
+
+def update_per_document(con, stage: str, tables: tuple[Table, ...], rows_for, log, inputs: tuple[Table, ...] | None = None,
+                        workers: int | None = None, batch_docs: int | None = None) -> int:
     """Bring ``tables`` up to date with the documents, one batch at a time.
 
-    ``rows_for(con, docs)`` returns, per table, the rows of the given
-    documents. Returns how many documents were processed.
+    ``rows_for`` returns, per table, the rows of a batch of documents. Two forms:
+
+    - ``rows_for(docs, inputs)``, a module-level function, with ``inputs``
+      naming the tables it reads: it gets the batch's rows of each as Arrow
+      (``inputs[name]``). Batches are independent, so they run in ``workers``
+      processes (default: ``DANGJIAN_WORKERS``, else one per CPU).
+    - ``rows_for(con, docs)`` without ``inputs``: it reads what it needs from
+      the working database itself, so batches run here, one after another.
+
+    Returns how many documents were processed.
     """
     for t in tables:
         inc.ensure_table(con, t)
@@ -86,34 +133,40 @@ def update_per_document(con, stage: str, tables: tuple[Table, ...], rows_for, lo
     gone = [d for d in done if d not in current]
     for t in tables:
         inc.drop_docs(con, t, todo + gone)
-    for i in range(0, len(todo), BATCH_DOCS):
-        batch = todo[i:i + BATCH_DOCS]
-        con.register("_batch", pa.table({"doc_id": pa.array(batch, pa.string())}))
-        try:
-            cols = ", ".join(f'"{c}"' for c in DOC_TEXT_COLUMNS)
-            docs = [DocText.from_row(r) for r in con.sql(
-                f'SELECT {cols} FROM "documents"."documents" WHERE doc_id IN (SELECT doc_id FROM _batch) ORDER BY doc_id'
-            ).to_arrow_table().to_pylist()]
-        finally:
-            con.unregister("_batch")
-        for t, rows in zip(tables, rows_for(con, docs)):
-            inc.append(con, t, to_arrow(t, rows))
-        log(f"{stage}: {min(i + BATCH_DOCS, len(todo))}/{len(todo)} documents")
+    size = inc.batch_size(batch_docs)
+    batches = [todo[i:i + size] for i in range(0, len(todo), size)]
+    names = tuple(t.name for t in tables)
+    started = time.monotonic()
+    done_docs = 0
+
+    if inputs is None:
+        found_batches = (_rows_here(con, rows_for, tables, batch) for batch in batches)
+    else:
+        jobs = ((rows_for, names, *_read_batch(con, batch, inputs)) for batch in batches)
+        found_batches = inc.ordered_map(rows_of_batch, jobs, inc.workers_for(len(batches), workers))
+    for batch, found in zip(batches, found_batches):
+        for t, data in zip(tables, found):
+            inc.append(con, t, data)
+        done_docs += len(batch)
+        rate = done_docs / max(time.monotonic() - started, 1e-9)
+        log(f"{stage}: {done_docs}/{len(todo)} documents, {rate:.1f} documents/s")
     for t in tables:
         inc.follow_renames(con, t)
     inc.set_stage_inputs(con, stage, current)
     return len(todo)
 
 
+def segment_rows(docs: list[DocText], inputs: dict[str, pa.Table]) -> tuple[list[dict], list[dict]]:
+    """Paragraph and sentence rows of a batch of documents."""
+    return [row for d in docs for row in paragraph_rows(d)], [row for d in docs for row in sentence_rows(d)]
+
+
 @dg.multi_asset(specs=[spec(PARAGRAPHS, [[DOCUMENTS.stage, DOCUMENTS.name]]), spec(SENTENCES, [[DOCUMENTS.stage, DOCUMENTS.name]])])
 def segments(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Split each document's normalised text into paragraphs and sentences."""
-
-    def rows_for(con, docs):
-        return [row for d in docs for row in paragraph_rows(d)], [row for d in docs for row in sentence_rows(d)]
-
     with connect(warehouse.warehouse_path()) as con, transaction(con):
-        processed = update_per_document(con, "segments", (PARAGRAPHS, SENTENCES), rows_for, context.log.info)
+        processed = update_per_document(con, "segments", (PARAGRAPHS, SENTENCES), segment_rows, context.log.info,
+                                        inputs=(), workers=warehouse.workers, batch_docs=warehouse.batch_docs)
         counts = {t.name: inc.count(con, t) for t in (PARAGRAPHS, SENTENCES)}
     for t in (PARAGRAPHS, SENTENCES):
         yield dg.MaterializeResult(asset_key=[t.stage, t.name],
