@@ -60,9 +60,15 @@ DEFAULT_ROW_GROUP_ROWS = 65_536
 
 # Stated in every dataset card until the work that lifts them lands.
 LIMITATIONS = (
-    "Indicators (subject, year, place of each quantified claim), places with administrative codes, "
-    "organisations and people are not extracted yet; `numbers` types every numeral but does not say what was counted.",
-    "Numbers are recognised by rules tuned on five seed articles and the peer suites; unusual forms may be missed or mistyped.",
+    "Numbers, indicators, places, organisations and people are extracted by rules tuned on five seed articles, "
+    "documents written for the tests and the peer suites; unusual forms may be missed or mistyped. Accuracy on "
+    "held-out indicators: precision 0.969, recall 0.977 (see the README).",
+    "An indicator's subject is read from the words around the figure and is often shorter or longer than a person "
+    "would write it; about four in five agree closely with the annotated subject.",
+    "Organisations are found with recall of about 0.85: offices, centres and bodies named without a standard suffix "
+    "are missed. People are found only with a post, title or byline next to their name.",
+    "Town and village codes are the NBS 2023 statistical codes whatever the publication date; county codes and above "
+    "follow the year of publication (1980–2024).",
     "Titles, publishers, dates and bylines found in the text are heuristic; the sources manifest overrides them where it has a value.",
     "Full text is withheld for every source whose rights do not allow republishing, which is all current sources.",
 )
