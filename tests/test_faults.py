@@ -54,8 +54,9 @@ def assert_consistent(warehouse: Path) -> str:
 
 @pytest.fixture(scope="module")
 def corpora(tmp_path_factory):
-    """Two raw folders (four seeds, then all five) and the content hash a
-    clean run over the second one produces."""
+    """Two raw folders (four seeds, then all five), the content hash a clean
+    run over the second one produces, and a warehouse after one good run over
+    the first (each test starts from its own copy of it)."""
     root = tmp_path_factory.mktemp("faults")
     before, after = root / "raw_before", root / "raw_after"
     shutil.copytree(RAW, after)
@@ -63,14 +64,24 @@ def corpora(tmp_path_factory):
     (before / "003_6fc1dc587f997423.txt").unlink()
     clean = root / "clean_warehouse"
     assert run_cli(after, clean).returncode == 0
-    return before, after, list_releases(clean)[-1]["content_hash"]
+    good = root / "good_warehouse"
+    assert run_cli(before, good).returncode == 0
+    return before, after, list_releases(clean)[-1]["content_hash"], good
+
+
+def warehouse_after_a_good_run(template: Path, tmp_path: Path) -> Path:
+    """A copy of the fixture's warehouse: the state one good run over the four
+    seeds leaves (the ``latest`` link is relative, so it copies as is)."""
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(template, warehouse, symlinks=True)
+    assert latest_version(warehouse) == latest_version(template)
+    return warehouse
 
 
 @pytest.mark.parametrize("point", POINTS)
 def test_kill_leaves_last_release_and_next_run_recovers(point, corpora, tmp_path):
-    before, after, clean_hash = corpora
-    warehouse = tmp_path / "warehouse"
-    assert run_cli(before, warehouse).returncode == 0
+    before, after, clean_hash, good = corpora
+    warehouse = warehouse_after_a_good_run(good, tmp_path)
     old = latest_version(warehouse)
 
     killed = subprocess.run([sys.executable, str(RUNNER), point, str(after), str(warehouse)],
@@ -129,9 +140,8 @@ print(json.dumps({"ok": ok, "bad": bad, "versions": sorted(versions)}))
 
 
 def test_readers_see_one_whole_release_during_runs(corpora, tmp_path):
-    before, after, _ = corpora
-    warehouse = tmp_path / "warehouse"
-    assert run_cli(before, warehouse).returncode == 0
+    before, after, _, good = corpora
+    warehouse = warehouse_after_a_good_run(good, tmp_path)
     stop = tmp_path / "stop"
     reader = subprocess.Popen([sys.executable, "-c", READER, str(warehouse), str(stop)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

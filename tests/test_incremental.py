@@ -44,19 +44,32 @@ EXTRA = {
 }
 
 
-@pytest.fixture
-def folder(tmp_path):
-    raw = tmp_path / "raw"
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    """A folder (four seeds, the manifest and EXTRA) and the warehouse after
+    a first run over it, once per module; each test changes its own copy."""
+    root = tmp_path_factory.mktemp("incremental")
+    raw = root / "raw"
     shutil.copytree(RAW, raw)
-    (raw / HELD_BACK).rename(tmp_path / HELD_BACK)
+    (raw / HELD_BACK).unlink()
     for name, text in EXTRA.items():
         (raw / name).parent.mkdir(exist_ok=True)
         (raw / name).write_text(text, encoding="utf-8")
-    warehouse = tmp_path / "warehouse"
-    first = materialize(raw, warehouse)
-    counts = processed(first)
+    warehouse = root / "warehouse"
+    counts = processed(materialize(raw, warehouse))
     assert {"documents/documents", "documents/paragraphs", "documents/sentences", "extracted/numbers"} <= set(counts)
     assert set(counts.values()) == {6}
+    return raw, warehouse
+
+
+@pytest.fixture
+def folder(first_run, tmp_path):
+    """The first run's folder and warehouse, copied (files keep their mtimes,
+    the ``latest`` link is relative), and the held-back seed beside them."""
+    raw, warehouse = tmp_path / "raw", tmp_path / "warehouse"
+    shutil.copytree(first_run[0], raw)
+    shutil.copytree(first_run[1], warehouse, symlinks=True)
+    shutil.copy2(RAW / HELD_BACK, tmp_path / HELD_BACK)
     return raw, warehouse, tmp_path
 
 
