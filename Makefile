@@ -38,7 +38,7 @@ bench: $(BIN)/.installed
 bench-text: $(BIN)/.installed
 	$(BIN)/python -m dangjian.bench_text --mb 5 --out build/bench_text.json
 
-## accuracy: indicators scored against the annotated sets in tests/gold, with every error listed
+## accuracy: indicators (development and held-out sets), places, people and organizations scored against tests/gold, with every error listed
 accuracy: $(BIN)/.installed
 	$(BIN)/python tests/scoring.py
 

@@ -206,27 +206,6 @@ def score_peer_currency(cases: list[dict]) -> tuple[int, int, list[str]]:
     return found, total, misses
 
 
-def main() -> int:
-    scores = score_indicators()
-    print("Indicators against tests/gold/indicators.jsonl\n")
-    print(indicator_report(scores))
-    t = totals(scores)
-    print(f"\nkind right on {t.kind_right}/{t.tp} matches; year right on {t.year_right}/{t.tp}; "
-          f"subject containing or inside the annotated one on {t.subject_right}/{t.subject_total}, "
-          f"close to it on {t.subject_close}/{t.subject_total}")
-    for s in scores.values():
-        if s.errors:
-            print(f"\n{s.doc}")
-            for e in s.errors:
-                print(f"  - {e}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT / "pipelines"))
-    sys.exit(main())
-
-
 # --- entities ------------------------------------------------------------------------
 
 COUNTY_AND_ABOVE = ("province", "prefecture", "county")
@@ -328,3 +307,88 @@ def person_role_right(pred: dict, gold: dict) -> bool | None:
     roles = [gold["role"], *(gold.get("additional_roles") or [])]
     got = pred.get("role") or ""
     return bool(got) and any(r in got or got in r for r in roles)
+
+
+def entity_rows(rels) -> dict[str, dict[str, list[dict]]]:
+    """Each document's places, organizations and people rows, made by the
+    pipeline's own row functions, so what is scored is what the tables hold."""
+    from dangjian.document import organization_rows, person_rows, place_rows, sentence_rows
+    from dangjian.text.organizations import find_organizations
+    from dangjian.text.people import find_people
+    from dangjian.text.places import analyse_places
+
+    out = {}
+    for rel in sorted(rels):
+        row, doc = read_doc(rel)
+        sents = sentence_rows(doc)
+        places = analyse_places(doc.text, row["published"])
+        orgs = find_organizations(doc.text)
+        people = find_people(doc.text, orgs)
+        out[rel] = {
+            "places": place_rows(doc, sents, places, orgs, people),
+            "organizations": organization_rows(doc, sents, places, orgs),
+            "people": person_rows(doc, sents, places, orgs, people),
+        }
+    return out
+
+
+def with_all_roles(person: dict) -> dict:
+    """A people row with its role titles joined by ';', as the gold file has one role per person."""
+    return {**person, "role": ";".join(r["title"] for r in person["roles"]) or None}
+
+
+def person_any_role_right(pred: dict, gold: dict) -> bool | None:
+    if not pred["role"]:
+        return person_role_right({"role": None}, gold)
+    return any(person_role_right({"role": r}, gold) for r in pred["role"].split(";"))
+
+
+def score_entities() -> dict[str, dict[str, SpanScore]]:
+    """Places (adcode), people (role) and organizations (kind), per document."""
+    gold = {name: load_gold(f"{name}.jsonl") for name in ("places", "organizations", "people")}
+    rows = entity_rows({g["doc"] for items in gold.values() for g in items})
+    return {
+        "places": score_spans(gold["places"], lambda rel: rows[rel]["places"], place_adcode_right),
+        "people": score_spans(gold["people"], lambda rel: [with_all_roles(p) for p in rows[rel]["people"]],
+                              person_any_role_right),
+        "organizations": score_spans(gold["organizations"], lambda rel: rows[rel]["organizations"],
+                                     lambda p, g: p["kind"] == g["kind"] if g.get("kind") else None),
+    }
+
+
+ENTITY_ATTRIBUTE = {"places": "adcode right", "people": "role right", "organizations": "kind right"}
+
+
+def _print_indicators(title: str, scores: dict[str, DocScore]) -> None:
+    print(f"{title}\n")
+    print(indicator_report(scores))
+    t = totals(scores)
+    print(f"\nkind right on {t.kind_right}/{t.tp} matches; year right on {t.year_right}/{t.tp}; "
+          f"subject containing or inside the annotated one on {t.subject_right}/{t.subject_total}, "
+          f"close to it on {t.subject_close}/{t.subject_total}")
+    for s in scores.values():
+        if s.errors:
+            print(f"\n{s.doc}")
+            for e in s.errors:
+                print(f"  - {e}")
+
+
+def main() -> int:
+    _print_indicators("Indicators against tests/gold/indicators.jsonl (development set)", score_indicators())
+    print()
+    _print_indicators("Indicators against tests/gold/holdout/indicators.jsonl (held out from tuning)",
+                      score_indicators(load_gold("holdout/indicators.jsonl")))
+    for name, scores in score_entities().items():
+        print(f"\n{name.capitalize()} against tests/gold/{name}.jsonl\n")
+        print(span_report(scores, ENTITY_ATTRIBUTE[name]))
+        for s in scores.values():
+            if s.errors:
+                print(f"\n{s.doc}")
+                for e in s.errors:
+                    print(f"  - {e}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT / "pipelines"))
+    sys.exit(main())
