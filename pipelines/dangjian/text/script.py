@@ -106,11 +106,11 @@ def detect_script(text: str, simplified: str | None = None) -> str:
     """
     if simplified is None:
         simplified = to_simplified(text)
-    han = changed = 0
-    for a, b in zip(text, simplified):
-        if _HAN.match(a):
-            han += 1
-            changed += a != b
+    # One findall for the Han count; the per-character test only for the few
+    # characters conversion changed (a regex match per character was 8 s at
+    # 10,000 benchmark documents).
+    han = len(_HAN.findall(text))
+    changed = sum(1 for a, b in zip(text, simplified) if a != b and _HAN.match(a))
     if han == 0:
         return "Zyyy"
     return "Hant" if changed / han >= 0.02 else "Hans"
