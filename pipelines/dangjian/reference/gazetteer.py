@@ -356,11 +356,17 @@ class Gazetteer:
 
     def villages_in(self, code: str) -> list[Division]:
         """Villages under a town (9 digits) or a county-level code (6 digits)."""
+        return [self._make_village(c, n) for c, n in self.village_names_in(code)]
+
+    def village_names_in(self, code: str) -> list[tuple[str, str]]:
+        """(code, name) of the villages under a town or county-level code,
+        without building a Division for each: the place finder only needs
+        names and codes, for hundreds of villages per county."""
         if len(code) == 9:
             towns = [code]
         else:
             towns = [t.code for t in self.children(code) if t.level == "town"]
-        return [self._make_village(c, n) for t in towns for c, n in self.villages.in_town(t)]
+        return [pair for t in towns for pair in self.villages.in_town(t)]
 
 
 def _village_short(name: str) -> str | None:

@@ -47,7 +47,7 @@ import dataclasses
 
 import bisect
 import re
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from functools import cache
 
@@ -185,6 +185,31 @@ class _Matcher:
             towns = [c for c in codes if g.by_code[c].level == "town"]
             if towns and name.endswith(TOWN_SUFFIXES):
                 self.towns[name] = towns
+        self._villages: OrderedDict[str, dict[str, str]] = OrderedDict()
+
+
+    def villages_in(self, code: str) -> dict[str, str]:
+        """Village name → code under a town or county, names that occur twice
+        there left out (they anchor nothing). Kept for the process, for the
+        most recently used 2,048 codes: a corpus about one county asks for the
+        same county's villages in every document."""
+        cache = self._villages
+        out = cache.get(code)
+        if out is not None:
+            cache.move_to_end(code)
+            return out
+        out = {}
+        dup: set[str] = set()
+        for vcode, name in self.g.village_names_in(code):
+            if name in out:
+                dup.add(name)
+            out[name] = vcode
+        for name in dup:
+            del out[name]
+        cache[code] = out
+        if len(cache) > 2048:
+            cache.popitem(last=False)
+        return out
 
 
 @cache
@@ -348,7 +373,6 @@ class _Linker:
         self.text, self.published, self.m, self.g = text, published, m, m.g
         self.named: dict[str, float] = {}  # code → strength: named in the document (any code of its lineage)
         self.around: dict[str, float] = {}  # code → strength: above or below something named
-        self._village_cache: dict[str, dict[str, str]] = {}
         self._anchors_cache: list[tuple[str, str]] | None = None
         self._siblings: dict[str, set[str]] = {}
 
@@ -575,18 +599,7 @@ class _Linker:
 
     def _villages_in(self, code: str) -> dict[str, str]:
         """Village name → code under a town or county; names that occur twice there are left out."""
-        if code in self._village_cache:
-            return self._village_cache[code]
-        out: dict[str, str] = {}
-        dup: set[str] = set()
-        for v in self.g.villages_in(code):
-            if v.name in out:
-                dup.add(v.name)
-            out[v.name] = v.code
-        for name in dup:  # a name twice in one county anchors nothing
-            del out[name]
-        self._village_cache[code] = out
-        return out
+        return self.m.villages_in(code)
 
 
 def _year_of(published: str | None) -> int | None:
