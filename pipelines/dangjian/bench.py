@@ -526,37 +526,19 @@ def _stage_segments(corpus: Path, stage_dir: Path) -> dict:
             "paragraphs": len(paragraphs), "sentences": len(sentences)}
 
 
-def facts_batch(docs, sentences, published: dict) -> list:
+def facts_batch(docs, sentences) -> list:
     """Rows of every fact table for a batch of documents (Arrow in, Arrow
-    out), computed as the ``facts`` asset computes them: numbers, indicators,
-    campaign terms, places, organisations and people. Module-level, so a
+    out), by the ``facts`` asset's own batch function. Module-level, so a
     worker process can run it."""
+    import pyarrow.compute as pc
+
     from dangjian.defs.extracted.assets import FACT_TABLES
-    from dangjian.document import (DocText, indicator_rows, number_rows, organization_rows, person_rows,
-                                   place_rows, term_rows)
-    from dangjian.text.numbers import find_numbers
-    from dangjian.text.organizations import find_organizations
-    from dangjian.text.people import find_people
-    from dangjian.text.places import analyse_places
+    from dangjian.document import DocText, fact_rows
     from dangjian.warehouse import to_arrow
 
-    by_doc = collections.defaultdict(list)
-    for s in sentences.to_pylist():
-        by_doc[s["doc_id"]].append(s)
-    out = tuple([] for _ in FACT_TABLES)
-    for row in docs.to_pylist():
-        d = DocText.from_row(row)
-        sents, date = sorted(by_doc[d.doc_id], key=lambda s: s["start"]), published.get(d.doc_id)
-        mentions, places, orgs = find_numbers(d.text), analyse_places(d.text, date), find_organizations(d.text)
-        people = find_people(d.text, orgs)
-        for rows, new in zip(out, (number_rows(d, sents, mentions),
-                                   indicator_rows(d, sents, date, mentions, places),
-                                   term_rows(d, sents),
-                                   place_rows(d, sents, places, orgs, people),
-                                   organization_rows(d, sents, places, orgs),
-                                   person_rows(d, sents, places, orgs, people))):
-            rows += new
-    return [to_arrow(t, rows) for t, rows in zip(FACT_TABLES, out)]
+    sentences = sentences.filter(pc.is_in(sentences["doc_id"], value_set=docs["doc_id"]))
+    rows = fact_rows([DocText.from_row(r) for r in docs.to_pylist()], {"sentences": sentences})
+    return [to_arrow(t, r) for t, r in zip(FACT_TABLES, rows)]
 
 
 def _facts_inputs(stage_dir: Path):
@@ -565,8 +547,7 @@ def _facts_inputs(stage_dir: Path):
 
     docs = _load(stage_dir, DOCUMENTS, DOC_TEXT_COLUMNS)
     sentences = _load(stage_dir, SENTENCES, ["doc_id", "sentence_id", "start", "end"])
-    published = dict(zip(*_load(stage_dir, DOCUMENTS, ["doc_id", "published"]).to_pydict().values()))
-    return docs, sentences, published
+    return docs, sentences
 
 
 def _stage_facts(corpus: Path, stage_dir: Path) -> dict:
@@ -575,11 +556,11 @@ def _stage_facts(corpus: Path, stage_dir: Path) -> dict:
     from dangjian.defs.extracted.assets import FACT_TABLES
 
     t0 = time.perf_counter()
-    docs, sentences, published = _facts_inputs(stage_dir)
+    docs, sentences = _facts_inputs(stage_dir)
     load_s = time.perf_counter() - t0
     size = inc.batch_size()
     t0 = time.perf_counter()
-    parts = [facts_batch(docs.slice(i, size), sentences, published) for i in range(0, docs.num_rows, size)]
+    parts = [facts_batch(docs.slice(i, size), sentences) for i in range(0, docs.num_rows, size)]
     facts_s = time.perf_counter() - t0
     import pyarrow as pa
 
@@ -598,7 +579,7 @@ def _stage_facts_workers(corpus: Path, stage_dir: Path) -> dict:
 
     from dangjian import incremental as inc
 
-    docs, sentences, published = _facts_inputs(stage_dir)
+    docs, sentences = _facts_inputs(stage_dir)
     workers = inc.worker_count()
     size = inc.batch_size()
     t0 = time.perf_counter()
@@ -606,9 +587,7 @@ def _stage_facts_workers(corpus: Path, stage_dir: Path) -> dict:
     def jobs():
         for i in range(0, docs.num_rows, size):
             batch = docs.slice(i, size)
-            ids = batch["doc_id"]
-            yield (batch, sentences.filter(pc.is_in(sentences["doc_id"], value_set=ids)),
-                   {d: published.get(d) for d in ids.to_pylist()})
+            yield (batch, sentences.filter(pc.is_in(sentences["doc_id"], value_set=batch["doc_id"])))
 
     rows: dict[str, int] = collections.Counter()
     from dangjian.defs.extracted.assets import FACT_TABLES

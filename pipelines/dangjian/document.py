@@ -54,6 +54,7 @@ class DocText:
     clean_text: str
     text: str
     offsets: OffsetMap
+    published: str | None = None  # the document's publication date, when known
 
     @classmethod
     def from_row(cls, row: dict) -> DocText:
@@ -65,6 +66,7 @@ class DocText:
             clean_text=row["clean_text"],
             text=row["text"],
             offsets=OffsetMap.from_json(row["offset_map"]),
+            published=row.get("published"),
         )
 
     def provenance(self, start: int, end: int) -> dict:
@@ -437,3 +439,34 @@ def person_rows(doc: DocText, sentences: list[dict], places: PlaceAnalysis, orgs
             }
         )
     return rows
+
+
+#: The tables ``fact_rows`` fills, in the order it returns them.
+FACT_TABLE_NAMES = ("numbers", "indicators", "campaign_terms", "places", "organizations", "people")
+
+
+def fact_rows(docs: list[DocText], inputs: dict) -> tuple[list[dict], ...]:
+    """Every fact of a batch of documents: numbers, indicators, campaign
+    terms, places, organisations and people (``FACT_TABLE_NAMES``).
+
+    ``inputs["sentences"]`` holds the batch's sentences (Arrow, any order).
+    The batch depends on nothing else, so the facts
+    stage runs batches in worker processes; this function lives here, not
+    beside the Dagster assets, so a worker imports only the text code.
+    """
+    by_doc: dict[str, list[dict]] = {}
+    for s in inputs["sentences"].select(["doc_id", "sentence_id", "start", "end"]).to_pylist():
+        by_doc.setdefault(s["doc_id"], []).append(s)
+    out: tuple[list[dict], ...] = tuple([] for _ in FACT_TABLE_NAMES)
+    for d in docs:
+        sents, date = sorted(by_doc.get(d.doc_id, []), key=lambda s: s["start"]), d.published
+        mentions, places, orgs = numbers_mod.find_numbers(d.text), analyse_places(d.text, date), find_organizations(d.text)
+        people = find_people(d.text, orgs)
+        for rows, new in zip(out, (number_rows(d, sents, mentions),
+                                   indicator_rows(d, sents, date, mentions, places),
+                                   term_rows(d, sents),
+                                   place_rows(d, sents, places, orgs, people),
+                                   organization_rows(d, sents, places, orgs),
+                                   person_rows(d, sents, places, orgs, people))):
+            rows += new
+    return out

@@ -17,7 +17,7 @@ from dangjian.ingest import ingest_folder
 from dangjian.schema import BY_NAME, DOCUMENTS, PARAGRAPHS, REJECTED_FILES, SENTENCES, SOURCE_FILES, Table
 from dangjian.warehouse import connect, to_arrow, transaction, write_table
 
-DOC_TEXT_COLUMNS = ["doc_id", "source_path", "sha256", "source_text", "clean_text", "text", "offset_map"]
+DOC_TEXT_COLUMNS = ["doc_id", "source_path", "sha256", "source_text", "clean_text", "text", "offset_map", "published"]
 BATCH_DOCS = inc.BATCH_DOCS  # documents held in memory at once by the per-document stages
 # rows_for(docs, inputs) -> rows per table: a batch's work, independent of every other batch.
 BatchRows = Callable[[list[DocText], dict[str, pa.Table]], tuple[list[dict], ...]]

@@ -1,37 +1,18 @@
 """Stage 3: facts extracted from the normalised text."""
-from collections import defaultdict
 
 import dagster as dg
-import pyarrow as pa
 
 from dangjian import incremental as inc
 from dangjian.defs.documents.assets import spec, update_per_document
 from dangjian.defs.resources import WarehouseResource
 from dangjian.diffusion import term_diffusion_rows
-from dangjian.document import (indicator_rows, number_rows, organization_rows, person_rows, place_rows,
-                                term_rows)
+from dangjian.document import FACT_TABLE_NAMES, fact_rows
 from dangjian.schema import (CAMPAIGN_TERMS, DOCUMENTS, INDICATORS, NUMBERS, ORGANIZATIONS, PEOPLE, PLACES,
                              SENTENCES, TERM_DIFFUSION)
-from dangjian.text.numbers import find_numbers
-from dangjian.text.organizations import find_organizations
-from dangjian.text.people import find_people
-from dangjian.text.places import analyse_places
 from dangjian.warehouse import connect, to_arrow, transaction, write_table
 
 FACT_TABLES = (NUMBERS, INDICATORS, CAMPAIGN_TERMS, PLACES, ORGANIZATIONS, PEOPLE)
-
-
-def _per_doc(con, sql: str, doc_ids: list[str]) -> dict[str, list[dict]]:
-    """Rows of ``sql`` (which reads ``_ids``) grouped by doc_id."""
-    con.register("_ids", pa.table({"doc_id": pa.array(doc_ids, pa.string())}))
-    try:
-        rows = con.sql(sql).to_arrow_table().to_pylist()
-    finally:
-        con.unregister("_ids")
-    by_doc = defaultdict(list)
-    for r in rows:
-        by_doc[r["doc_id"]].append(r)
-    return by_doc
+assert tuple(t.name for t in FACT_TABLES) == FACT_TABLE_NAMES
 
 
 @dg.multi_asset(specs=[spec(t, [[DOCUMENTS.stage, DOCUMENTS.name], [SENTENCES.stage, SENTENCES.name]])
@@ -41,29 +22,9 @@ def facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     typed; the quantities read as indicators (subject, year, hedge, place);
     campaign terms; places linked to the gazetteer; organisations; people."""
 
-    def rows_for(con, docs):
-        ids = [d.doc_id for d in docs]
-        sentences = _per_doc(con, 'SELECT doc_id, sentence_id, start, "end" FROM "documents"."sentences" '
-                                  "WHERE doc_id IN (SELECT doc_id FROM _ids) ORDER BY doc_id, start", ids)
-        published = {r["doc_id"]: r["published"] for rs in _per_doc(
-            con, 'SELECT doc_id, published FROM "documents"."documents" WHERE doc_id IN (SELECT doc_id FROM _ids)', ids
-        ).values() for r in rs}
-        out = tuple([] for _ in FACT_TABLES)
-        for d in docs:
-            sents, date = sentences[d.doc_id], published.get(d.doc_id)
-            mentions, places, orgs = find_numbers(d.text), analyse_places(d.text, date), find_organizations(d.text)
-            people = find_people(d.text, orgs)
-            for rows, new in zip(out, (number_rows(d, sents, mentions),
-                                       indicator_rows(d, sents, date, mentions, places),
-                                       term_rows(d, sents),
-                                       place_rows(d, sents, places, orgs, people),
-                                       organization_rows(d, sents, places, orgs),
-                                       person_rows(d, sents, places, orgs, people))):
-                rows += new
-        return out
-
     with connect(warehouse.warehouse_path()) as con, transaction(con):
-        processed = update_per_document(con, "facts", FACT_TABLES, rows_for, context.log.info)
+        processed = update_per_document(con, "facts", FACT_TABLES, fact_rows, context.log.info, inputs=(SENTENCES,),
+                                        workers=warehouse.workers, batch_docs=warehouse.batch_docs)
         counts = {t.name: inc.count(con, t) for t in FACT_TABLES}
     context.log.info(", ".join(f"{n} {t}" for t, n in counts.items()) + f"; {processed} documents processed")
     for t in FACT_TABLES:
