@@ -99,29 +99,21 @@ def _read_batch(con, batch: list[str], inputs: tuple[Table, ...]) -> tuple[pa.Ta
     return docs, found
 
 
-def _rows_here(con, rows_for, tables: tuple[Table, ...], batch: list[str]) -> list[pa.Table]:
-    docs, _ = _read_batch(con, batch, ())
-    return [to_arrow(t, rows) for t, rows in zip(tables, rows_for(con, [DocText.from_row(r) for r in docs.to_pylist()]))]
-
-
 def rows_of_batch(rows_for: BatchRows, names: tuple[str, ...], docs: pa.Table, inputs: dict[str, pa.Table]) -> list[pa.Table]:
     """One batch's rows of each table, as Arrow: what a worker process runs."""
     texts = [DocText.from_row(r) for r in docs.to_pylist()]
     return [to_arrow(BY_NAME[name], rows) for name, rows in zip(names, rows_for(texts, inputs))]
 
 
-def update_per_document(con, stage: str, tables: tuple[Table, ...], rows_for, log, inputs: tuple[Table, ...] | None = None,
+def update_per_document(con, stage: str, tables: tuple[Table, ...], rows_for: BatchRows, log, inputs: tuple[Table, ...] = (),
                         workers: int | None = None, batch_docs: int | None = None) -> int:
     """Bring ``tables`` up to date with the documents, one batch at a time.
 
-    ``rows_for`` returns, per table, the rows of a batch of documents. Two forms:
-
-    - ``rows_for(docs, inputs)``, a module-level function, with ``inputs``
-      naming the tables it reads: it gets the batch's rows of each as Arrow
-      (``inputs[name]``). Batches are independent, so they run in ``workers``
-      processes (default: ``DANGJIAN_WORKERS``, else one per CPU).
-    - ``rows_for(con, docs)`` without ``inputs``: it reads what it needs from
-      the working database itself, so batches run here, one after another.
+    ``rows_for(docs, inputs)``, a module-level function, returns per table
+    the rows of a batch of documents. ``inputs`` names the tables it reads;
+    it gets the batch's rows of each as Arrow (``inputs[name]``). It never
+    touches the database, so batches are independent and run in ``workers``
+    processes (default: ``DANGJIAN_WORKERS``, else one per CPU).
 
     Returns how many documents were processed.
     """
@@ -139,11 +131,8 @@ def update_per_document(con, stage: str, tables: tuple[Table, ...], rows_for, lo
     started = time.monotonic()
     done_docs = 0
 
-    if inputs is None:
-        found_batches = (_rows_here(con, rows_for, tables, batch) for batch in batches)
-    else:
-        jobs = ((rows_for, names, *_read_batch(con, batch, inputs)) for batch in batches)
-        found_batches = inc.ordered_map(rows_of_batch, jobs, inc.workers_for(len(batches), workers))
+    jobs = ((rows_for, names, *_read_batch(con, batch, inputs)) for batch in batches)
+    found_batches = inc.ordered_map(rows_of_batch, jobs, inc.workers_for(len(batches), workers))
     for batch, found in zip(batches, found_batches):
         for t, data in zip(tables, found):
             inc.append(con, t, data)
