@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -106,3 +107,26 @@ def test_process_tree_memory_and_parallel_probe():
     assert bench._tree_rss_mib(os.getpid()) > 10
     probe = bench.parallel_speedup(200_000)
     assert probe["speedup"] > 0 and probe["one_job_s"] > 0
+
+
+def test_the_profile_lists_only_the_packages_own_functions_as_ours(tmp_path):
+    """The profile's "dangjian's own functions" must not pick up Dagster or
+    DuckDB code because a path contains "dangjian" (a clone named dangjian
+    holds its .venv)."""
+    import cProfile
+
+    import duckdb
+
+    from dangjian.text.script import detect_script
+
+    profiler = cProfile.Profile()
+    profiler.runcall(lambda: (duckdb.sql("SELECT 42").fetchall(), detect_script("黨建引領高質量發展")))
+    path = tmp_path / "run.prof"
+    profiler.dump_stats(str(path))
+    summary = bench.profile_summary(path, top=50)
+    ours = summary["top_cumulative_dangjian"]
+    assert any(r["function"].endswith("(detect_script)") for r in ours)
+    outside = [r["file"] for r in ours if not Path(r["file"]).resolve().is_relative_to(bench.PACKAGE_DIR)]
+    assert outside == []
+    # and the unfiltered list does hold other code
+    assert any(not Path(r["file"]).resolve().is_relative_to(bench.PACKAGE_DIR) for r in summary["top_cumulative"])

@@ -52,6 +52,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+#: The package's own directory: what counts as "our" code in a profile.
+PACKAGE_DIR = Path(__file__).resolve().parent
 #: pipelines/dangjian/bench.py → <repository>/raw, where the five seeds are.
 DEFAULT_SEED_DIR = Path(__file__).resolve().parents[2] / "raw"
 FILES_PER_BATCH = 500
@@ -870,12 +872,17 @@ def profile_summary(path: Path, top: int = 15) -> dict:
 
     stats = pstats.Stats(str(path))
 
+    def ours(file: str) -> bool:
+        # By location, not by a "/dangjian/" in the path: a clone is usually
+        # named dangjian too, and its .venv holds Dagster, DuckDB and GE.
+        return Path(file).is_absolute() and Path(file).resolve().is_relative_to(PACKAGE_DIR)
+
     def rows(index: int, only_ours: bool = False) -> list[dict]:
-        items = [kv for kv in stats.stats.items() if not only_ours or f"{os.sep}dangjian{os.sep}" in kv[0][0]]
+        items = [kv for kv in stats.stats.items() if not only_ours or ours(kv[0][0])]
         items = sorted(items, key=lambda kv: kv[1][index], reverse=True)[:top]
         return [
-            {"function": f"{'/'.join(Path(file).parts[-2:])}:{line}({func})" if line else func, "ncalls": nc,
-             "tottime_s": round(tt, 3), "cumtime_s": round(ct, 3)}
+            {"function": f"{'/'.join(Path(file).parts[-2:])}:{line}({func})" if line else func, "file": file,
+             "ncalls": nc, "tottime_s": round(tt, 3), "cumtime_s": round(ct, 3)}
             for (file, line, func), (cc, nc, tt, ct, _callers) in items
         ]
 
