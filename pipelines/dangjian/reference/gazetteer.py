@@ -354,14 +354,11 @@ class Gazetteer:
             coord_code=town.coord_code, source=VILLAGE_SOURCE,
         )
 
-    def villages_in(self, code: str) -> list[Division]:
-        """Villages under a town (9 digits) or a county-level code (6 digits)."""
-        return [self._make_village(c, n) for c, n in self.village_names_in(code)]
-
     def village_names_in(self, code: str) -> list[tuple[str, str]]:
-        """(code, name) of the villages under a town or county-level code,
-        without building a Division for each: the place finder only needs
-        names and codes, for hundreds of villages per county."""
+        """(code, name) of the villages under a town (9 digits) or a
+        county-level code (6 digits), without building a Division for each:
+        the place finder only needs names and codes, for hundreds of
+        villages per county."""
         if len(code) == 9:
             towns = [code]
         else:

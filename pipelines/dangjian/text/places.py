@@ -187,7 +187,6 @@ class _Matcher:
                 self.towns[name] = towns
         self._villages: OrderedDict[str, dict[str, str]] = OrderedDict()
 
-
     def villages_in(self, code: str) -> dict[str, str]:
         """Village name → code under a town or county, names that occur twice
         there left out (they anchor nothing). Kept for the process, for the
@@ -564,12 +563,12 @@ class _Linker:
         # town and county the document names.
         found: dict[str, float] = {}
         if prev is not None and g.by_code[prev.code].level in ("town", "county"):
-            for v in self._villages_in(prev.code):
-                if v == surface:
-                    found[self._villages_in(prev.code)[v]] = 2.0
+            hit = self.m.villages_in(prev.code).get(surface)
+            if hit:
+                found[hit] = 2.0
         if not found:
             for code, level in self._anchor_codes(spans):
-                hit = self._villages_in(code).get(surface)
+                hit = self.m.villages_in(code).get(surface)
                 if hit:
                     found[hit] = max(found.get(hit, 0.0), 1.0 if level == "town" else 0.8)
         if len(found) == 1 and (len(stem) >= 2 or max(found.values()) == 2.0):
@@ -596,10 +595,6 @@ class _Linker:
     def _after_town(self, sp: _Span, spans: list[_Span]) -> bool:
         i = sp.idx
         return i > 0 and spans[i - 1].end == sp.start and spans[i - 1].kind in ("town", "full")
-
-    def _villages_in(self, code: str) -> dict[str, str]:
-        """Village name → code under a town or county; names that occur twice there are left out."""
-        return self.m.villages_in(code)
 
 
 def _year_of(published: str | None) -> int | None:
