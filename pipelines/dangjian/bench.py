@@ -529,18 +529,24 @@ def _stage_segments(corpus: Path, stage_dir: Path) -> dict:
 
 
 def facts_batch(docs, sentences) -> list:
-    """Rows of every fact table for a batch of documents (Arrow in, Arrow
-    out), by the ``facts`` asset's own batch function. Module-level, so a
-    worker process can run it."""
-    import pyarrow.compute as pc
-
+    """Rows of every fact table for a batch of documents and their sentences
+    (Arrow in, Arrow out), by the ``facts`` asset's own batch function.
+    Module-level, so a worker process can run it."""
     from dangjian.defs.extracted.assets import FACT_TABLES
     from dangjian.document import DocText, fact_rows
     from dangjian.warehouse import to_arrow
 
-    sentences = sentences.filter(pc.is_in(sentences["doc_id"], value_set=docs["doc_id"]))
     rows = fact_rows([DocText.from_row(r) for r in docs.to_pylist()], {"sentences": sentences})
     return [to_arrow(t, r) for t, r in zip(FACT_TABLES, rows)]
+
+
+def _facts_batches(docs, sentences, size: int):
+    """(documents, their sentences) per batch of ``size`` documents."""
+    import pyarrow.compute as pc
+
+    for i in range(0, docs.num_rows, size):
+        batch = docs.slice(i, size)
+        yield batch, sentences.filter(pc.is_in(sentences["doc_id"], value_set=batch["doc_id"]))
 
 
 def _facts_inputs(stage_dir: Path):
@@ -562,7 +568,7 @@ def _stage_facts(corpus: Path, stage_dir: Path) -> dict:
     load_s = time.perf_counter() - t0
     size = inc.batch_size()
     t0 = time.perf_counter()
-    parts = [facts_batch(docs.slice(i, size), sentences) for i in range(0, docs.num_rows, size)]
+    parts = [facts_batch(*job) for job in _facts_batches(docs, sentences, size)]
     facts_s = time.perf_counter() - t0
     import pyarrow as pa
 
@@ -575,10 +581,7 @@ def _stage_facts(corpus: Path, stage_dir: Path) -> dict:
 
 def _stage_facts_workers(corpus: Path, stage_dir: Path) -> dict:
     """The facts stage in batches of 500 documents on worker processes (one
-    per CPU), as ``update_per_document`` runs a stage whose batch function is
-    a module-level function: what the facts asset gains by becoming one."""
-    import pyarrow.compute as pc
-
+    per CPU), as ``update_per_document`` runs the facts asset."""
     from dangjian import incremental as inc
 
     docs, sentences = _facts_inputs(stage_dir)
@@ -586,15 +589,10 @@ def _stage_facts_workers(corpus: Path, stage_dir: Path) -> dict:
     size = inc.batch_size()
     t0 = time.perf_counter()
 
-    def jobs():
-        for i in range(0, docs.num_rows, size):
-            batch = docs.slice(i, size)
-            yield (batch, sentences.filter(pc.is_in(sentences["doc_id"], value_set=batch["doc_id"])))
-
     rows: dict[str, int] = collections.Counter()
     from dangjian.defs.extracted.assets import FACT_TABLES
 
-    for found in inc.ordered_map(facts_batch, jobs(), workers):
+    for found in inc.ordered_map(facts_batch, _facts_batches(docs, sentences, size), workers):
         for t, data in zip(FACT_TABLES, found):
             rows[t.name] += data.num_rows
     seconds = time.perf_counter() - t0
