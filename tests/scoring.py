@@ -311,24 +311,16 @@ def person_role_right(pred: dict, gold: dict) -> bool | None:
 
 def entity_rows(rels) -> dict[str, dict[str, list[dict]]]:
     """Each document's places, organizations and people rows, made by the
-    pipeline's own row functions, so what is scored is what the tables hold."""
-    from dangjian.document import organization_rows, person_rows, place_rows, sentence_rows
-    from dangjian.text.organizations import find_organizations
-    from dangjian.text.people import find_people
-    from dangjian.text.places import analyse_places
+    facts stage's own batch function, so what is scored is what the tables hold."""
+    import pyarrow as pa
+
+    from dangjian.document import FACT_TABLE_NAMES, fact_rows, sentence_rows
 
     out = {}
     for rel in sorted(rels):
-        row, doc = read_doc(rel)
-        sents = sentence_rows(doc)
-        places = analyse_places(doc.text, row["published"])
-        orgs = find_organizations(doc.text)
-        people = find_people(doc.text, orgs)
-        out[rel] = {
-            "places": place_rows(doc, sents, places, orgs, people),
-            "organizations": organization_rows(doc, sents, places, orgs),
-            "people": person_rows(doc, sents, places, orgs, people),
-        }
+        _, doc = read_doc(rel)
+        found = dict(zip(FACT_TABLE_NAMES, fact_rows([doc], {"sentences": pa.Table.from_pylist(sentence_rows(doc))})))
+        out[rel] = {name: found[name] for name in ("places", "organizations", "people")}
     return out
 
 
@@ -343,10 +335,12 @@ def person_any_role_right(pred: dict, gold: dict) -> bool | None:
     return any(person_role_right({"role": r}, gold) for r in pred["role"].split(";"))
 
 
-def score_entities() -> dict[str, dict[str, SpanScore]]:
-    """Places (adcode), people (role) and organizations (kind), per document."""
+def score_entities(rows: dict[str, dict[str, list[dict]]] | None = None) -> dict[str, dict[str, SpanScore]]:
+    """Places (adcode), people (role) and organizations (kind), per document;
+    ``rows`` as :func:`entity_rows` gives them (made here when not given)."""
     gold = {name: load_gold(f"{name}.jsonl") for name in ("places", "organizations", "people")}
-    rows = entity_rows({g["doc"] for items in gold.values() for g in items})
+    if rows is None:
+        rows = entity_rows({g["doc"] for items in gold.values() for g in items})
     return {
         "places": score_spans(gold["places"], lambda rel: rows[rel]["places"], place_adcode_right),
         "people": score_spans(gold["people"], lambda rel: [with_all_roles(p) for p in rows[rel]["people"]],
@@ -366,6 +360,10 @@ def _print_indicators(title: str, scores: dict[str, DocScore]) -> None:
     print(f"\nkind right on {t.kind_right}/{t.tp} matches; year right on {t.year_right}/{t.tp}; "
           f"subject containing or inside the annotated one on {t.subject_right}/{t.subject_total}, "
           f"close to it on {t.subject_close}/{t.subject_total}")
+    _print_errors(scores)
+
+
+def _print_errors(scores: dict) -> None:
     for s in scores.values():
         if s.errors:
             print(f"\n{s.doc}")
@@ -381,11 +379,7 @@ def main() -> int:
     for name, scores in score_entities().items():
         print(f"\n{name.capitalize()} against tests/gold/{name}.jsonl\n")
         print(span_report(scores, ENTITY_ATTRIBUTE[name]))
-        for s in scores.values():
-            if s.errors:
-                print(f"\n{s.doc}")
-                for e in s.errors:
-                    print(f"  - {e}")
+        _print_errors(scores)
     return 0
 
 

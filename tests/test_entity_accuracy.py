@@ -4,8 +4,7 @@ row functions, so what is scored is what the tables hold."""
 from __future__ import annotations
 
 import pytest
-from scoring import (entity_rows, load_gold, person_any_role_right, place_adcode_right, score_spans, span_report,
-                     span_totals, with_all_roles)
+from scoring import ENTITY_ATTRIBUTE, entity_rows, load_gold, score_entities, span_report, span_totals
 
 # Floors: the issue's targets are place recall 0.95, precision 0.90, adcode
 # right on 0.95 of county-and-above places; 0.90 of people found with the
@@ -21,36 +20,31 @@ def rows():
     return entity_rows({g["doc"] for name in ("places", "organizations", "people") for g in load_gold(f"{name}.jsonl")})
 
 
-def _report(capsys, title, table):
+@pytest.fixture(scope="module")
+def scores(rows):
+    return score_entities(rows)
+
+
+def _scored(scores, name, capsys):
     with capsys.disabled():
-        print(f"\n{title}\n{table}")
+        print(f"\n{name}\n{span_report(scores[name], ENTITY_ATTRIBUTE[name])}")
+    return span_totals(scores[name]), [e for s in scores[name].values() for e in s.errors]
 
 
-def test_places(rows, capsys):
-    scores = score_spans(load_gold("places.jsonl"), lambda rel: rows[rel]["places"], place_adcode_right)
-    _report(capsys, "places", span_report(scores, "adcode right"))
-    t = span_totals(scores)
-    errors = [e for s in scores.values() for e in s.errors]
+def test_places(scores, capsys):
+    t, errors = _scored(scores, "places", capsys)
     assert t.recall >= PLACE_RECALL and t.precision >= PLACE_PRECISION, errors
     assert t.attr_accuracy >= PLACE_ADCODE, errors
 
 
-def test_people(rows, capsys):
-    scores = score_spans(load_gold("people.jsonl"), lambda rel: [with_all_roles(p) for p in rows[rel]["people"]],
-                         person_any_role_right)
-    _report(capsys, "people", span_report(scores, "role right"))
-    t = span_totals(scores)
-    errors = [e for s in scores.values() for e in s.errors]
+def test_people(scores, capsys):
+    t, errors = _scored(scores, "people", capsys)
     assert t.recall >= PEOPLE_RECALL and t.precision >= PEOPLE_PRECISION, errors
     assert t.attr_accuracy >= PEOPLE_ROLE, errors
 
 
-def test_organizations(rows, capsys):
-    scores = score_spans(load_gold("organizations.jsonl"), lambda rel: rows[rel]["organizations"],
-                         lambda p, g: p["kind"] == g["kind"] if g.get("kind") else None)
-    _report(capsys, "organizations", span_report(scores, "kind right"))
-    t = span_totals(scores)
-    errors = [e for s in scores.values() for e in s.errors]
+def test_organizations(scores, capsys):
+    t, errors = _scored(scores, "organizations", capsys)
     assert t.recall >= ORG_RECALL and t.precision >= ORG_PRECISION, errors
 
 
