@@ -21,7 +21,7 @@ import pytest
 
 from dangjian.document import DocText, number_rows, sentence_rows
 from dangjian.ingest import ingest_folder
-from dangjian.schema import BY_NAME, DOCUMENTS, NUMBERS, SENTENCES, TABLES
+from dangjian.schema import ADMIN_DIVISIONS, BY_NAME, DOCUMENTS, NUMBERS, SENTENCES, TABLES
 from dangjian.warehouse import to_arrow
 from dangjian.validate import (
     DERIVED,
@@ -515,3 +515,41 @@ def test_batches_in_worker_processes_give_the_same_outcomes(tmp_path):
     here, _ = _validate_db(db, tmp_path / "here", batch_docs=3, workers=1)
     workers, _ = _validate_db(db, tmp_path / "workers", batch_docs=3, workers=2)
     assert {n: _shape(r) for n, r in workers.items()} == {n: _shape(r) for n, r in here.items()}
+
+
+def test_a_large_table_validated_in_slices_agrees_with_the_whole(tmp_path):
+    """The gazetteer is validated in slices of rows (row-wise rules) plus once
+    on its key (uniqueness, row count). Defects in different slices, and a
+    duplicate code whose two rows fall in different slices, are caught
+    exactly as when the table is validated at once."""
+    import duckdb
+
+    from dangjian.reference.gazetteer import load_admin_divisions
+    from dangjian.warehouse import write_table
+
+    rows = load_admin_divisions().slice(0, 2500).to_pylist()
+    rows.sort(key=lambda r: r["code"])
+    town = next(i for i, r in enumerate(rows) if r["level"] == "town" and i > 1200)
+    rows[town]["code"] = rows[town]["code"][:6]  # a 6-digit town code, in the second slice
+    rows[10]["lat"] = 99.0  # in the first slice
+    rows.append(dict(rows[2300]))  # a second row with a code of the third slice
+    rows[-1]["name"] = "重复"
+    table = pa.Table.from_pylist(rows, schema=ADMIN_DIVISIONS.arrow_schema)
+    whole = validate_table("admin_divisions", table)
+
+    db = tmp_path / "work.duckdb"
+    with duckdb.connect(str(db)) as con:
+        write_table(con, ADMIN_DIVISIONS, table)
+    sliced, messages = _validate_db(db, tmp_path / "cache", names=["admin_divisions"], slice_rows=1000)
+    assert any("2501 rows in 3 slices" in m for m in messages), messages
+    result = sliced["admin_divisions"]
+    assert result.rows == whole.rows == 2501
+    assert _shape(result) == _shape(whole)
+    assert names(result.failed_critical) == {
+        ("expect_column_values_to_be_unique", "code"),
+        ("expect_column_values_to_match_regex", "code"),  # both the 6/9/12-digit rule and the town rule
+        ("expect_column_values_to_be_between", "lat"),
+        ("expect_table_row_count_to_be_between", None),  # 2,501 rows, not a whole gazetteer
+    }
+    town_rule = next(o for o in result.failed_critical if o.kwargs.get("row_condition") and "town" in str(o.kwargs))
+    assert town_rule.observed["unexpected_count"] == 1

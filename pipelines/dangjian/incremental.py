@@ -20,6 +20,8 @@ working database; only the step that holds it writes. See docs/scaling.md.
 from __future__ import annotations
 
 import atexit
+import ctypes
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -91,6 +93,19 @@ def set_stage_inputs(con: duckdb.DuckDBPyConnection, stage: str, keys: dict[str,
         con.unregister("_keys")
 
 
+def mark_done(con: duckdb.DuckDBPyConnection, stage: str, keys: dict[str, str]) -> None:
+    """Record that ``stage`` processed these documents with these input keys
+    (the others keep theirs): the marker of one finished batch."""
+    _ensure_state(con)
+    data = pa.table({"doc_id": pa.array(list(keys), pa.string()), "input_key": pa.array(list(keys.values()), pa.string())})
+    con.register("_keys", data)
+    try:
+        con.execute(f"DELETE FROM {STATE} WHERE stage = ? AND doc_id IN (SELECT doc_id FROM _keys)", [stage])
+        con.execute(f"INSERT INTO {STATE} SELECT ?, doc_id, input_key FROM _keys", [stage])
+    finally:
+        con.unregister("_keys")
+
+
 def ensure_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     """Create ``stage.name`` with the table's schema if it does not exist."""
     con.execute(f'CREATE SCHEMA IF NOT EXISTS "{table.stage}"')
@@ -145,6 +160,7 @@ R = TypeVar("R")
 
 _POOL: ProcessPoolExecutor | None = None
 _POOL_SIZE = 0
+_LIBC = None  # glibc, once release_memory has looked for it
 
 
 def worker_count(requested: int | None = None) -> int:
@@ -191,6 +207,32 @@ def pool(workers: int) -> Executor | None:
                                     initializer=_watch_parent, initargs=(os.getpid(),))
         _POOL_SIZE = workers
     return _POOL
+
+
+def close_pool() -> None:
+    """Stop this process's workers. A stage calls it when its batches are done:
+    idle workers would otherwise keep their memory (a facts worker holds the
+    gazetteer's name indexes, about 400 MB) through the rest of the run."""
+    global _POOL, _POOL_SIZE
+    if _POOL is not None:
+        _POOL.shutdown(wait=True, cancel_futures=True)
+        _POOL, _POOL_SIZE = None, 0
+
+
+def release_memory() -> None:
+    """Collect garbage now and hand freed heap back to the system (glibc's
+    ``malloc_trim``), after a stage or batch that left hundreds of MB of
+    short-lived objects; peak RSS, not only live data, is what a machine pays for."""
+    gc.collect()
+    global _LIBC
+    if _LIBC is None:
+        try:
+            _LIBC = ctypes.CDLL("libc.so.6")
+            _LIBC.malloc_trim  # glibc only
+        except (OSError, AttributeError):
+            _LIBC = False
+    if _LIBC:
+        _LIBC.malloc_trim(0)
 
 
 def _watch_parent(parent: int) -> None:
