@@ -50,6 +50,19 @@ def install(point: str) -> None:
             return real(con, table, data)
 
         incremental.append = append
+    elif point == "after_two_batches":
+        # Batches of one document, no workers: killed as the third batch of
+        # segments is written, after the first two were committed.
+        os.environ["DANGJIAN_BATCH_DOCS"], os.environ["DANGJIAN_WORKERS"] = "1", "1"
+        real, appended = incremental.append, []
+
+        def append(con, table, data):
+            appended.append(table.name)
+            if appended.count("sentences") == 3:
+                die()
+            return real(con, table, data)
+
+        incremental.append = append
     elif point == "between_parquet_files":
         real_parquet, calls = release.write_parquet, []
 

@@ -20,7 +20,7 @@ import pytest
 from conftest import RAW
 
 from dangjian.release import LATEST, RELEASES, latest_version, list_releases, published_version
-from dangjian.warehouse import PUBLISHED_DB
+from dangjian.warehouse import PUBLISHED_DB, WORK_DB
 
 RUNNER = Path(__file__).with_name("fault_runner.py")
 CLI = [sys.executable, "-m", "dangjian.cli"]
@@ -111,6 +111,28 @@ def test_kill_leaves_last_release_and_next_run_recovers(point, corpora, tmp_path
     # No duplicated or lost rows: exactly what a clean run over the same folder gives.
     assert list_releases(warehouse)[-1]["content_hash"] == clean_hash
     assert {r["content_hash"] for r in list_releases(warehouse) if r["version"] == version} == {clean_hash}
+
+
+def test_a_killed_stage_resumes_after_its_last_finished_batch(corpora, tmp_path):
+    """Per-document stages commit batch by batch with their marker: a run
+    killed in the middle of one keeps the finished batches, and the next run
+    does only the rest, and ends where a clean run does."""
+    _, after, clean_hash, _ = corpora
+    warehouse = tmp_path / "warehouse"
+    killed = subprocess.run([sys.executable, str(RUNNER), "after_two_batches", str(after), str(warehouse)],
+                            capture_output=True, text=True, timeout=600)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert not list_releases(warehouse)
+    with duckdb.connect(str(warehouse / WORK_DB), read_only=True) as con:
+        kept = con.execute('SELECT count(DISTINCT doc_id) FROM "documents"."sentences"').fetchone()[0]
+    assert kept == 2
+
+    recovered = subprocess.run(CLI + ["run", "--raw-dir", str(after), "--warehouse-dir", str(warehouse),
+                                      "--log-level", "INFO"], capture_output=True, text=True, timeout=600)
+    assert recovered.returncode == 0, recovered.stderr[-2000:]
+    assert "segments: 3/3 documents" in recovered.stderr, recovered.stderr[-3000:]
+    assert "facts: 5/5 documents" in recovered.stderr
+    assert list_releases(warehouse)[-1]["content_hash"] == clean_hash
 
 
 READER = r"""

@@ -17,6 +17,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+import pyarrow as pa
+
+from dangjian.schema import BY_NAME
 from dangjian.sources import SourceEntry
 from dangjian.text import numbers as numbers_mod
 from dangjian.text import segment
@@ -442,6 +445,20 @@ def person_rows(doc: DocText, sentences: list[dict], places: PlaceAnalysis, orgs
 
 
 #: The tables ``fact_rows`` fills, in the order it returns them.
+def rows_of_batch(rows_for, names: tuple[str, ...], docs: pa.Table, inputs: dict[str, pa.Table]) -> list[pa.Table]:
+    """One batch's rows of each table ``names``, as Arrow, from a batch
+    function (:func:`segment_rows`, :func:`fact_rows`): what a worker process
+    runs. It lives here, with the batch functions, so that a worker imports
+    the text code and not Dagster (about 100 MB and a second per worker)."""
+    texts = [DocText.from_row(r) for r in docs.to_pylist()]
+    return [pa.Table.from_pylist(rows, schema=BY_NAME[name].arrow_schema) for name, rows in zip(names, rows_for(texts, inputs))]
+
+
+def segment_rows(docs: list[DocText], inputs: dict[str, pa.Table]) -> tuple[list[dict], list[dict]]:
+    """Paragraph and sentence rows of a batch of documents."""
+    return [row for d in docs for row in paragraph_rows(d)], [row for d in docs for row in sentence_rows(d)]
+
+
 FACT_TABLE_NAMES = ("numbers", "indicators", "campaign_terms", "places", "organizations", "people")
 
 

@@ -104,8 +104,9 @@ def connect(warehouse_dir: Path, read_only: bool = False, wait_seconds: float = 
 
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """All of a step's writes, or none: a step killed half-way leaves the
-    working database as the previous step left it."""
+    """A step's writes, committed at its end (and at each :func:`checkpoint`
+    inside it); a step killed or failing after the last checkpoint leaves
+    nothing of what it wrote since."""
     con.execute("BEGIN TRANSACTION")
     try:
         yield
@@ -113,6 +114,18 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    """Commit what a step wrote so far and go on in a new transaction.
+
+    A per-document stage calls it after each batch, together with the batch's
+    stage marker (``incremental.mark_done``): DuckDB holds an open
+    transaction's rows in memory, so one transaction over a whole corpus
+    grows with it. A run killed after a checkpoint keeps the finished
+    batches; the next run finds them marked done and does the rest."""
+    con.execute("COMMIT")
+    con.execute("BEGIN TRANSACTION")
 
 
 def to_arrow(table: Table, rows: Iterable[dict]) -> pa.Table:

@@ -12,10 +12,10 @@ import pyarrow as pa
 
 from dangjian import incremental as inc
 from dangjian.defs.resources import WarehouseResource
-from dangjian.document import DocText, paragraph_rows, sentence_rows
+from dangjian.document import DocText, rows_of_batch, segment_rows
 from dangjian.ingest import ingest_folder
-from dangjian.schema import BY_NAME, DOCUMENTS, PARAGRAPHS, REJECTED_FILES, SENTENCES, SOURCE_FILES, Table
-from dangjian.warehouse import connect, to_arrow, transaction, write_table
+from dangjian.schema import DOCUMENTS, PARAGRAPHS, REJECTED_FILES, SENTENCES, SOURCE_FILES, Table
+from dangjian.warehouse import checkpoint, connect, to_arrow, transaction, write_table
 
 DOC_TEXT_COLUMNS = ["doc_id", "source_path", "sha256", "source_text", "clean_text", "text", "offset_map", "published"]
 BATCH_DOCS = inc.BATCH_DOCS  # documents held in memory at once by the per-document stages
@@ -65,9 +65,16 @@ def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             # (e.g. a new manifest row): replace the old row.
             inc.drop_docs(con, DOCUMENTS, [r["doc_id"] for r in rows])
             inc.append(con, DOCUMENTS, to_arrow(DOCUMENTS, rows))
+            # Committed batch by batch, so memory does not grow with the
+            # corpus. The stage marker is set at the end: a run killed
+            # before it reads these documents again, and replaces their rows.
+            checkpoint(con)
 
         result = ingest_folder(raw_dir, progress=context.log.info, known=known, on_batch=store, batch_size=BATCH_DOCS)
-        inc.drop_docs(con, DOCUMENTS, [d for d in known if d not in result.keys])
+        # Every document whose file is gone, including any a killed run
+        # stored but never marked.
+        stored = [d for (d,) in con.execute('SELECT doc_id FROM "documents"."documents"').fetchall()]
+        inc.drop_docs(con, DOCUMENTS, [d for d in stored if d not in result.keys])
         _set_paths(con, result.paths)
         inc.set_stage_inputs(con, "documents", result.keys)
         write_table(con, SOURCE_FILES, to_arrow(SOURCE_FILES, result.source_files))
@@ -97,12 +104,6 @@ def _read_batch(con, batch: list[str], inputs: tuple[Table, ...]) -> tuple[pa.Ta
     finally:
         con.unregister("_batch")
     return docs, found
-
-
-def rows_of_batch(rows_for: BatchRows, names: tuple[str, ...], docs: pa.Table, inputs: dict[str, pa.Table]) -> list[pa.Table]:
-    """One batch's rows of each table, as Arrow: what a worker process runs."""
-    texts = [DocText.from_row(r) for r in docs.to_pylist()]
-    return [to_arrow(BY_NAME[name], rows) for name, rows in zip(names, rows_for(texts, inputs))]
 
 
 def update_per_document(con, stage: str, tables: tuple[Table, ...], rows_for: BatchRows, log, inputs: tuple[Table, ...] = (),
@@ -136,18 +137,21 @@ def update_per_document(con, stage: str, tables: tuple[Table, ...], rows_for: Ba
     for batch, found in zip(batches, found_batches):
         for t, data in zip(tables, found):
             inc.append(con, t, data)
+        # Commit each batch with its marker: memory stays flat, and a killed
+        # run resumes after its last finished batch.
+        inc.mark_done(con, stage, {d: current[d] for d in batch})
+        checkpoint(con)
         done_docs += len(batch)
         rate = done_docs / max(time.monotonic() - started, 1e-9)
         log(f"{stage}: {done_docs}/{len(todo)} documents, {rate:.1f} documents/s")
+    # The next stage may need other workers (facts workers hold the
+    # gazetteer); idle ones would keep their memory for the rest of the run.
+    inc.close_pool()
+    inc.release_memory()
     for t in tables:
         inc.follow_renames(con, t)
     inc.set_stage_inputs(con, stage, current)
     return len(todo)
-
-
-def segment_rows(docs: list[DocText], inputs: dict[str, pa.Table]) -> tuple[list[dict], list[dict]]:
-    """Paragraph and sentence rows of a batch of documents."""
-    return [row for d in docs for row in paragraph_rows(d)], [row for d in docs for row in sentence_rows(d)]
 
 
 @dg.multi_asset(specs=[spec(PARAGRAPHS, [[DOCUMENTS.stage, DOCUMENTS.name]]), spec(SENTENCES, [[DOCUMENTS.stage, DOCUMENTS.name]])])
