@@ -10,6 +10,9 @@ import pkgutil
 import dagster as dg
 
 import dangjian.defs
+from dangjian.incremental import use_system_allocator
+
+use_system_allocator()  # every process that runs the pipeline's steps imports this module
 
 
 def _modules():

@@ -37,7 +37,7 @@ DUCKDB_MEMORY_ENV = "DANGJIAN_DUCKDB_MEMORY"
 # DuckDB would take 80 % of the machine's memory for its buffers; bounded, it
 # spills big sorts and joins to disk instead, and a run's peak memory stays
 # flat as the corpus grows.
-DEFAULT_DUCKDB_MEMORY = "1GB"
+DEFAULT_DUCKDB_MEMORY = "512MB"
 
 
 class SetupError(RuntimeError):

@@ -378,6 +378,14 @@ def _shared() -> Gazetteer:
     return Gazetteer(DATA_DIR)
 
 
+def forget() -> None:
+    """Let go of this process's gazetteer and ``admin_divisions`` table
+    (about 200 MB); the next lookup loads them again. For a long-running
+    process that needed them for one step only."""
+    _shared.cache_clear()
+    load_admin_divisions.cache_clear()
+
+
 @cache
 def load_admin_divisions() -> pa.Table:
     """The ``reference.admin_divisions`` table: every division, villages included.

@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from dangjian.reference.gazetteer import UPPER_LEVELS, Division, Gazetteer
+from dangjian.reference.gazetteer import forget as gazetteer_forget
 
 # --- data classes ---------------------------------------------------------------
 
@@ -214,6 +215,12 @@ class _Matcher:
 @cache
 def _matcher() -> _Matcher:
     return _Matcher(Gazetteer.load())
+
+
+def forget_gazetteer() -> None:
+    """Drop the place matcher and the gazetteer behind it (see ``gazetteer.forget``)."""
+    _matcher.cache_clear()
+    gazetteer_forget()
 
 
 # --- spans ---------------------------------------------------------------------------

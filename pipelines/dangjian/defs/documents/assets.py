@@ -14,6 +14,7 @@ from dangjian import incremental as inc
 from dangjian.defs.resources import WarehouseResource
 from dangjian.document import DocText, rows_of_batch, segment_rows
 from dangjian.ingest import ingest_folder
+from dangjian.text.places import forget_gazetteer
 from dangjian.schema import DOCUMENTS, PARAGRAPHS, REJECTED_FILES, SENTENCES, SOURCE_FILES, Table
 from dangjian.warehouse import checkpoint, connect, to_arrow, transaction, write_table
 
@@ -71,6 +72,12 @@ def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             checkpoint(con)
 
         result = ingest_folder(raw_dir, progress=context.log.info, known=known, on_batch=store, batch_size=BATCH_DOCS)
+        if result.processed > BATCH_DOCS:
+            # Reading documents loaded the gazetteer (main localities). In a
+            # run this large the facts workers load their own, and this
+            # process needs it no more; a small run keeps it for facts.
+            forget_gazetteer()
+            inc.release_memory()
         # Every document whose file is gone, including any a killed run
         # stored but never marked.
         stored = [d for (d,) in con.execute('SELECT doc_id FROM "documents"."documents"').fetchall()]

@@ -12,6 +12,7 @@ from dangjian import incremental as inc
 from dangjian.defs.documents.assets import spec
 from dangjian.defs.resources import WarehouseResource
 from dangjian.reference.gazetteer import DATA_DIR, load_admin_divisions
+from dangjian.reference.gazetteer import forget as gazetteer_forget
 from dangjian.schema import ADMIN_DIVISIONS
 from dangjian.warehouse import connect, transaction, write_table
 
@@ -32,6 +33,8 @@ def admin_divisions(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         inc.ensure_table(con, ADMIN_DIVISIONS)
         if done.get("admin_divisions") != version or inc.count(con, ADMIN_DIVISIONS) == 0:
             write_table(con, ADMIN_DIVISIONS, load_admin_divisions())
+            gazetteer_forget()  # 200 MB this process needs no more
+            inc.release_memory()
             inc.set_stage_inputs(con, "reference", {"admin_divisions": version})
             context.log.info(f"admin_divisions loaded from the vendored gazetteer ({version})")
         count = inc.count(con, ADMIN_DIVISIONS)
