@@ -161,6 +161,7 @@ R = TypeVar("R")
 _POOL: ProcessPoolExecutor | None = None
 _POOL_SIZE = 0
 _LIBC = None  # glibc, once release_memory has looked for it
+_UNFREEZE_AT_EXIT = False
 
 
 def worker_count(requested: int | None = None) -> int:
@@ -227,6 +228,29 @@ def use_system_allocator() -> None:
     Called by the definitions module and in every worker."""
     if pa.default_memory_pool().backend_name != "system":
         pa.set_memory_pool(pa.system_memory_pool())
+
+
+def freeze_long_lived() -> None:
+    """Collect garbage once, then exempt every object alive now from future
+    collections (``gc.freeze``): after the imports and set-up of a long step
+    (Great Expectations' context, the gazetteer), these objects live as long
+    as the process, and each full collection scanning them again cost
+    0.1–0.25 s. Measured on validating two 10,000-document tables: 24.3 →
+    18.3 s. Objects frozen are still freed when their last reference goes;
+    only cycles among them are no longer collected."""
+    gc.collect()
+    freeze()
+
+
+def freeze() -> None:
+    """``gc.freeze``, undone when the interpreter exits, so that its last
+    collection still finalises every object (DuckDB's bindings report
+    objects they never saw freed as leaks)."""
+    global _UNFREEZE_AT_EXIT
+    if not _UNFREEZE_AT_EXIT:
+        atexit.register(gc.unfreeze)
+        _UNFREEZE_AT_EXIT = True
+    gc.freeze()
 
 
 def release_memory() -> None:

@@ -695,6 +695,7 @@ class _Validator:
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         self.source = self.context.data_sources.add_pandas("dangjian")
         self._assets = 0
+        inc.freeze_long_lived()  # GE's modules and context, and Dagster's, live as long as the process
 
     def validate(
         self,

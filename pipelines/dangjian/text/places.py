@@ -45,7 +45,9 @@ from __future__ import annotations
 
 import dataclasses
 
+import atexit
 import bisect
+import gc
 import re
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
@@ -214,7 +216,13 @@ class _Matcher:
 
 @cache
 def _matcher() -> _Matcher:
-    return _Matcher(Gazetteer.load())
+    matcher = _Matcher(Gazetteer.load())
+    # The gazetteer's objects live as long as the process (or until
+    # forget_gazetteer): the collector need not scan them again.
+    gc.collect()
+    gc.freeze()
+    atexit.register(gc.unfreeze)  # the last collection at exit still sees them
+    return matcher
 
 
 def forget_gazetteer() -> None:
