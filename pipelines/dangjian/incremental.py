@@ -106,6 +106,21 @@ def mark_done(con: duckdb.DuckDBPyConnection, stage: str, keys: dict[str, str]) 
         con.unregister("_keys")
 
 
+def unmark(con: duckdb.DuckDBPyConnection, stage: str, doc_ids: Iterable[str]) -> None:
+    """Forget that ``stage`` processed these documents: done when their rows
+    are deleted, in the same transaction, so that a marker never outlives
+    its document's rows."""
+    _ensure_state(con)
+    ids = pa.table({"doc_id": pa.array(list(doc_ids), pa.string())})
+    if ids.num_rows == 0:
+        return
+    con.register("_unmark", ids)
+    try:
+        con.execute(f"DELETE FROM {STATE} WHERE stage = ? AND doc_id IN (SELECT doc_id FROM _unmark)", [stage])
+    finally:
+        con.unregister("_unmark")
+
+
 def ensure_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     """Create ``stage.name`` with the table's schema if it does not exist."""
     con.execute(f'CREATE SCHEMA IF NOT EXISTS "{table.stage}"')

@@ -131,8 +131,12 @@ def update_per_document(con, stage: str, tables: tuple[Table, ...], rows_for: Ba
     done = inc.stage_inputs(con, stage)
     todo = sorted(d for d, key in current.items() if done.get(d) != key)
     gone = [d for d in done if d not in current]
+    # Their old rows go, and with them their markers: the first batch's
+    # commit makes both durable, and a run killed after it must not take
+    # these documents for done.
     for t in tables:
         inc.drop_docs(con, t, todo + gone)
+    inc.unmark(con, stage, todo + gone)
     size = inc.batch_size(batch_docs)
     batches = [todo[i:i + size] for i in range(0, len(todo), size)]
     names = tuple(t.name for t in tables)
