@@ -90,11 +90,13 @@ def test_stages_run_and_agree(corpus, tmp_path):
     folder, _ = corpus
     stages = tmp_path / "stages"
     results = {s: bench.run_stage(s, folder, stages)
-               for s in ("ingest", "segments", "facts", "facts_workers", "validation", "release")}
+               for s in ("ingest", "ingest_workers", "segments", "facts", "facts_workers", "validation", "release")}
     for name, result in results.items():
         assert "error" not in result, (name, result)
         assert result["peak_rss_mib"] > 0 and result["peak_tree_rss_mib"] >= 0, name
     assert results["facts_workers"]["rows"] == results["facts"]["rows"]
+    assert (results["ingest_workers"]["docs"], results["ingest_workers"]["rejected"]) == (
+        results["ingest"]["docs"], results["ingest"]["rejected"])
     assert results["facts"]["rows"]["numbers"] > 0
     validation = results["validation"]
     assert validation["success"], validation["failed_critical"]

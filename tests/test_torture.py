@@ -214,3 +214,34 @@ def test_rejections_carry_an_error_class(torture):
         "paper.pdf": "binary", "mixed-utf8-gbk.txt": "mixed_encoding", "html-no-article.html": "no_text",
         "link-outside.txt": "symlink", "linked-folder": "symlink", "a-pipe": "not_a_file",
     }
+
+
+def test_workers_read_the_corpus_as_one_process_does(tmp_path):
+    """Ingest in two worker processes, two files to decode per batch, gives
+    the same documents, rejections and accounting, in the same order, as
+    reading in this process. A later copy of a rejected file is read again
+    (here, not in a batch) and rejected again. Workers start only when more
+    batches than workers read something: a re-run that reads one file starts
+    none."""
+    raw = tmp_path / "raw"
+    build_corpus(raw, tmp_path / "outside")
+    shutil.copy(raw / "image.png", raw / "zz image again.png")
+    shutil.copy(raw / "same bytes A.txt", raw / "zz same bytes C.txt")
+    here = ingest_folder(raw, batch_size=2, workers=1)
+    pooled = ingest_folder(raw, batch_size=2, workers=2)
+    assert (here.workers, pooled.workers) == (1, 2)
+    assert pooled.source_files == here.source_files
+    assert pooled.rejected_files == here.rejected_files
+    assert pooled.documents == here.documents and pooled.keys == here.keys and pooled.paths == here.paths
+    status = {r["path"]: r["status"] for r in pooled.source_files}
+    assert status["zz image again.png"] == "rejected" and status["zz same bytes C.txt"] == "duplicate"
+    assert pooled.processed == len(pooled.documents) >= 10
+
+    # Re-runs: rejected files are read every time, so they go first.
+    for r in pooled.rejected_files:
+        (raw / r["path"]).unlink()
+    docs = sorted(pooled.keys)
+    for changed, workers in ((1, 1), (3, 2)):
+        known = {d: pooled.keys[d] for d in docs[changed:]}
+        again = ingest_folder(raw, batch_size=1, workers=2, known=known)
+        assert (again.workers, again.processed, len(again.kept)) == (workers, changed, len(known))

@@ -11,10 +11,10 @@ For every size N it
 2. measures, each in a fresh child process so that its peak RSS is its own:
    the OpenCC reference (``decode_bytes`` and ``to_simplified`` over every
    file: the ceiling the pipeline is compared with), then the pipeline's
-   stages one by one without Dagster (ingest, segments, facts, facts in
-   worker processes, validation of every row and then with every outcome
-   reused, release), each reading the previous stage's output from Parquet
-   files;
+   stages one by one without Dagster (ingest, ingest in worker processes,
+   segments, facts, facts in worker processes, validation of every row and
+   then with every outcome reused, release), each reading the previous
+   stage's output from Parquet files;
 3. runs ``dangjian run`` end to end on a fresh warehouse, then again with
    nothing changed, after adding one file, and after changing a number in
    one file (incremental);
@@ -506,6 +506,19 @@ def _stage_ingest(corpus: Path, stage_dir: Path) -> dict:
             "html": sum(d["is_html"] for d in result.documents)}
 
 
+def _stage_ingest_workers(corpus: Path, stage_dir: Path) -> dict:
+    """Ingest reading in worker processes (one per CPU), as the ingest asset
+    does; nothing is saved, the one-process stage's tables feed the next."""
+    from dangjian import incremental as inc
+    from dangjian.ingest import ingest_folder
+
+    t0 = time.perf_counter()
+    result = ingest_folder(corpus, progress=_progress, batch_size=inc.batch_size(), workers=0)
+    seconds = time.perf_counter() - t0
+    return {"docs": len(result.documents), "seconds": seconds, "workers": result.workers,
+            "rejected": len(result.rejected_files)}
+
+
 def _stage_segments(corpus: Path, stage_dir: Path) -> dict:
     from dangjian.defs.documents.assets import DOC_TEXT_COLUMNS
     from dangjian.document import DocText, paragraph_rows, sentence_rows
@@ -671,6 +684,7 @@ def _stage_release(corpus: Path, stage_dir: Path) -> dict:
 STAGES = {
     "reference": _stage_reference,
     "ingest": _stage_ingest,
+    "ingest_workers": _stage_ingest_workers,
     "segments": _stage_segments,
     "facts": _stage_facts,
     "facts_workers": _stage_facts_workers,
@@ -967,6 +981,7 @@ def table_rows(result: dict) -> list[dict]:
     add("reference: to_simplified", st.get("reference"), "opencc_s")
     add("reference: OpenCC bare", st.get("reference"), "opencc_bare_s")
     add("ingest", st.get("ingest"))
+    add("ingest, worker processes", st.get("ingest_workers"))
     add("segments", st.get("segments"))
     add("facts (numbers, indicators, entities …)", st.get("facts"))
     add("facts, worker processes", st.get("facts_workers"))

@@ -13,13 +13,16 @@ folder never sits in memory at once.
 """
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dangjian import incremental as inc
 from dangjian.document import NoTextError, doc_id_for, read_document, stable_id
-from dangjian.incremental import input_key
 from dangjian.sources import MANIFEST_NAME, RawFile, SourceEntry, load_manifest, scan
 from dangjian.text.decode import DecodeError
 
@@ -35,6 +38,7 @@ class IngestResult:
     kept: set[str] = field(default_factory=set)  # unchanged documents, not processed again
     paths: dict[str, list[str]] = field(default_factory=dict)  # every current doc_id → its paths, sorted
     processed: int = 0  # documents decoded and normalised in this run
+    workers: int = 1  # processes that read them (1: this one)
 
 
 def _account(result: IngestResult, f: RawFile, status: str, doc_id: str | None = None, reason: str | None = None) -> None:
@@ -62,6 +66,36 @@ def _error_class(exc: DecodeError | NoTextError) -> str:
     return "no_text" if isinstance(exc, NoTextError) else exc.error
 
 
+def _read_one(data: bytes, sha256: str, path: str, entry: SourceEntry | None) -> dict | tuple[str, str]:
+    """The document read from one file, or why it cannot be: (error, reason)."""
+    try:
+        return read_document(data, sha256, [path], entry)
+    except (DecodeError, NoTextError) as exc:
+        return _error_class(exc), exc.reason
+    except Exception as exc:  # a bug must not cost the rest of the folder; it is reported, not hidden
+        return "internal_error", f"internal error while processing ({type(exc).__name__}: {exc}); please report it"
+
+
+def _read_files(items: list[tuple[bytes, str, str, SourceEntry | None]]) -> list[dict | tuple[str, str]]:
+    """``_read_one`` for each file: a batch's work, run in a worker when there are many."""
+    return [_read_one(*item) for item in items]
+
+
+def _read_in_order(jobs: Iterator[tuple], workers: int) -> tuple[Iterator[list[dict | tuple[str, str]]], int]:
+    """``_read_files`` of every job, in order, and how many processes read
+    them. Workers start only if more than ``workers`` jobs read something: a
+    re-run that reads one new file among thousands does not pay for starting
+    them (and for their gazetteers)."""
+    head: list[tuple] = []
+    for job in jobs:
+        head.append(job)
+        if sum(1 for (items,) in head if items) > workers:
+            break
+    busy = sum(1 for (items,) in head if items)
+    used = workers if busy > workers else 1
+    return inc.ordered_map(_read_files, itertools.chain(head, jobs), used), used
+
+
 def ingest_folder(
     raw_dir: Path,
     progress: Progress | None = None,
@@ -69,8 +103,14 @@ def ingest_folder(
     known: dict[str, str] | None = None,
     on_batch: Callable[[list[dict]], None] | None = None,
     batch_size: int = 500,
+    workers: int | None = 1,
 ) -> IngestResult:
-    """Read, decode, clean and normalise every new or changed file under ``raw_dir``."""
+    """Read, decode, clean and normalise every new or changed file under ``raw_dir``.
+
+    Files are read in batches of ``batch_size`` files to decode, in
+    ``workers`` processes (see ``incremental.worker_count``; 1, the default,
+    reads here). Whatever the workers, files are accounted for in path order
+    and the result is the same."""
     manifest: dict[str, SourceEntry] = load_manifest(raw_dir)
     known = known or {}
     result = IngestResult()
@@ -78,53 +118,86 @@ def ingest_folder(
     pending: list[dict] = []
     started = last_report = time.monotonic()
     done = 0
+    # The files of each batch in path order, with whether the batch reads
+    # them; ``jobs`` fills it as the batches are handed out.
+    chunks: deque[list[tuple[RawFile, bool]]] = deque()
+
+    def jobs() -> Iterator[tuple]:
+        chunk: list[tuple[RawFile, bool]] = []
+        items: list[tuple] = []
+        first: dict[str, bool] = {}  # doc_id → whether its first file is read
+        for f in scan(raw_dir):
+            read = False
+            if f.path != MANIFEST_NAME and f.error is None:
+                doc_id = doc_id_for(f.sha256)
+                if doc_id not in first:
+                    entry = manifest.get(f.path)
+                    read = first[doc_id] = known.get(doc_id) != inc.input_key(f.sha256, entry)
+                    if read:
+                        items.append((f.data, f.sha256, f.path, entry))
+                if not read and not first[doc_id]:
+                    # Kept, or a duplicate of a kept document: its bytes are
+                    # not needed again, and a batch may hold thousands.
+                    f = dataclasses.replace(f, data=None)
+            chunk.append((f, read))
+            if len(items) >= batch_size or len(chunk) >= 20 * batch_size:
+                chunks.append(chunk)
+                yield (items,)
+                chunk, items = [], []
+        chunks.append(chunk)
+        yield (items,)
 
     def flush() -> None:
         if on_batch is not None and pending:
             on_batch(list(pending))
             pending.clear()
 
-    for f in scan(raw_dir):
-        done += 1
-        now = time.monotonic()
-        if progress and now - last_report >= every_seconds:
-            progress(f"ingest: {done} files, {len(result.keys)} documents ({result.processed} processed), "
-                     f"{done / (now - started):.1f} files/s")
-            last_report = now
-        if f.path == MANIFEST_NAME:
-            _account(result, f, "manifest")
-            continue
-        if f.error is not None:
-            _reject(result, f, f.error, f.reason)
-            continue
-        doc_id = doc_id_for(f.sha256)
-        if doc_id in paths:
-            paths[doc_id].append(f.path)
-            _account(result, f, "duplicate", doc_id, f"same bytes as {paths[doc_id][0]}")
-            continue
-        key = input_key(f.sha256, manifest.get(f.path))
-        if known.get(doc_id) == key:
-            result.kept.add(doc_id)
-            paths[doc_id] = [f.path]
-        else:
-            try:
-                doc = read_document(f.data, f.sha256, [f.path], manifest.get(f.path))
-            except (DecodeError, NoTextError) as exc:
-                _reject(result, f, _error_class(exc), exc.reason)
+    batches, result.workers = _read_in_order(jobs(), inc.worker_count(workers))
+    for outcomes in batches:
+        outcome = iter(outcomes)
+        for f, was_read in chunks.popleft():
+            done += 1
+            now = time.monotonic()
+            if progress and now - last_report >= every_seconds:
+                progress(f"ingest: {done} files, {len(result.keys)} documents ({result.processed} processed), "
+                         f"{done / (now - started):.1f} files/s")
+                last_report = now
+            if f.path == MANIFEST_NAME:
+                _account(result, f, "manifest")
                 continue
-            except Exception as exc:  # a bug must not cost the rest of the folder; it is reported, not hidden
-                _reject(result, f, "internal_error", f"internal error while processing ({type(exc).__name__}: {exc}); please report it")
+            if f.error is not None:
+                _reject(result, f, f.error, f.reason)
                 continue
-            paths[doc_id] = doc["source_paths"]  # the same list: duplicates found later are added to the row
-            result.processed += 1
-            pending.append(doc) if on_batch is not None else result.documents.append(doc)
-            if len(pending) >= batch_size:
-                flush()
-        result.keys[doc_id] = key
-        _account(result, f, "document", doc_id)
+            doc_id = doc_id_for(f.sha256)
+            if doc_id in paths:
+                paths[doc_id].append(f.path)
+                _account(result, f, "duplicate", doc_id, f"same bytes as {paths[doc_id][0]}")
+                continue
+            key = inc.input_key(f.sha256, manifest.get(f.path))
+            if known.get(doc_id) == key:
+                result.kept.add(doc_id)
+                paths[doc_id] = [f.path]
+            else:
+                # Read in its batch, unless an earlier file with the same
+                # bytes was and failed: then this one is read here (its path
+                # or manifest row may make a difference).
+                doc = next(outcome) if was_read else _read_one(f.data, f.sha256, f.path, manifest.get(f.path))
+                if isinstance(doc, tuple):
+                    _reject(result, f, *doc)
+                    continue
+                paths[doc_id] = doc["source_paths"]  # the same list: duplicates found later are added to the row
+                result.processed += 1
+                pending.append(doc) if on_batch is not None else result.documents.append(doc)
+                if len(pending) >= batch_size:
+                    flush()
+            result.keys[doc_id] = key
+            _account(result, f, "document", doc_id)
     flush()
+    if result.workers > 1:
+        inc.close_pool()  # idle workers would keep their gazetteers through the rest of the run
     if progress:
         elapsed = time.monotonic() - started
-        progress(f"ingest: {done} files → {len(result.keys)} documents ({result.processed} processed, "
+        by = f" by {result.workers} workers" if result.workers > 1 else ""
+        progress(f"ingest: {done} files → {len(result.keys)} documents ({result.processed} processed{by}, "
                  f"{len(result.kept)} unchanged), {len(result.rejected_files)} rejected, in {elapsed:.1f}s")
     return result

@@ -71,11 +71,13 @@ def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             # before it reads these documents again, and replaces their rows.
             checkpoint(con)
 
-        result = ingest_folder(raw_dir, progress=context.log.info, known=known, on_batch=store, batch_size=BATCH_DOCS)
+        result = ingest_folder(raw_dir, progress=context.log.info, known=known, on_batch=store,
+                               batch_size=inc.batch_size(warehouse.batch_docs), workers=warehouse.workers)
         if result.processed > BATCH_DOCS:
-            # Reading documents loaded the gazetteer (main localities). In a
-            # run this large the facts workers load their own, and this
-            # process needs it no more; a small run keeps it for facts.
+            # Reading documents here (no workers) loaded the gazetteer (main
+            # localities). In a run this large the facts workers load their
+            # own, and this process needs it no more; a small run keeps it
+            # for facts.
             forget_gazetteer()
             inc.release_memory()
         # Every document whose file is gone, including any a killed run
