@@ -87,11 +87,12 @@ def _read_in_order(jobs: Iterator[tuple], workers: int) -> tuple[Iterator[list[d
     re-run that reads one new file among thousands does not pay for starting
     them (and for their gazetteers)."""
     head: list[tuple] = []
+    busy = 0
     for job in jobs:
         head.append(job)
-        if sum(1 for (items,) in head if items) > workers:
+        busy += bool(job[0])
+        if busy > workers:
             break
-    busy = sum(1 for (items,) in head if items)
     used = workers if busy > workers else 1
     return inc.ordered_map(_read_files, itertools.chain(head, jobs), used), used
 
@@ -118,28 +119,31 @@ def ingest_folder(
     pending: list[dict] = []
     started = last_report = time.monotonic()
     done = 0
-    # The files of each batch in path order, with whether the batch reads
-    # them; ``jobs`` fills it as the batches are handed out.
-    chunks: deque[list[tuple[RawFile, bool]]] = deque()
+    # The files of each batch in path order, each with its doc_id and input
+    # key (None for the manifest and unreadable files) and whether the batch
+    # reads it; ``jobs`` fills it as the batches are handed out, and the
+    # accounting below takes its decisions from it.
+    chunks: deque[list[tuple[RawFile, str | None, str | None, bool]]] = deque()
 
     def jobs() -> Iterator[tuple]:
-        chunk: list[tuple[RawFile, bool]] = []
+        chunk: list[tuple[RawFile, str | None, str | None, bool]] = []
         items: list[tuple] = []
         first: dict[str, bool] = {}  # doc_id → whether its first file is read
         for f in scan(raw_dir):
+            doc_id = key = None
             read = False
             if f.path != MANIFEST_NAME and f.error is None:
                 doc_id = doc_id_for(f.sha256)
+                key = inc.input_key(f.sha256, manifest.get(f.path))
                 if doc_id not in first:
-                    entry = manifest.get(f.path)
-                    read = first[doc_id] = known.get(doc_id) != inc.input_key(f.sha256, entry)
+                    read = first[doc_id] = known.get(doc_id) != key
                     if read:
-                        items.append((f.data, f.sha256, f.path, entry))
+                        items.append((f.data, f.sha256, f.path, manifest.get(f.path)))
                 if not read and not first[doc_id]:
                     # Kept, or a duplicate of a kept document: its bytes are
                     # not needed again, and a batch may hold thousands.
                     f = dataclasses.replace(f, data=None)
-            chunk.append((f, read))
+            chunk.append((f, doc_id, key, read))
             if len(items) >= batch_size or len(chunk) >= 20 * batch_size:
                 chunks.append(chunk)
                 yield (items,)
@@ -155,7 +159,7 @@ def ingest_folder(
     batches, result.workers = _read_in_order(jobs(), inc.worker_count(workers))
     for outcomes in batches:
         outcome = iter(outcomes)
-        for f, was_read in chunks.popleft():
+        for f, doc_id, key, was_read in chunks.popleft():
             done += 1
             now = time.monotonic()
             if progress and now - last_report >= every_seconds:
@@ -168,12 +172,10 @@ def ingest_folder(
             if f.error is not None:
                 _reject(result, f, f.error, f.reason)
                 continue
-            doc_id = doc_id_for(f.sha256)
             if doc_id in paths:
                 paths[doc_id].append(f.path)
                 _account(result, f, "duplicate", doc_id, f"same bytes as {paths[doc_id][0]}")
                 continue
-            key = inc.input_key(f.sha256, manifest.get(f.path))
             if known.get(doc_id) == key:
                 result.kept.add(doc_id)
                 paths[doc_id] = [f.path]
