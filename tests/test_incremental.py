@@ -203,3 +203,29 @@ def test_batches_in_worker_processes_equal_a_clean_run(folder):
     )
     assert result.success
     assert list_releases(parallel)[-1]["content_hash"] == clean_hash(raw, tmp)
+
+
+def test_rows_converted_in_chunks_equal_rows_converted_at_once(first_run, monkeypatch):
+    """A worker turns its rows into Arrow every few documents (memory); the
+    tables must be those of one conversion per batch, row for row."""
+    from dangjian import document
+    from dangjian.defs.documents.assets import _read_batch
+    from dangjian.schema import DOCUMENTS, SENTENCES
+
+    work = next((first_run[1] / "work").glob("*.duckdb"))
+    con = duckdb.connect(str(work), read_only=True)
+    try:
+        ids = [r[0] for r in con.execute(f"SELECT doc_id FROM {DOCUMENTS.qualified} ORDER BY doc_id").fetchall()]
+        docs, inputs = _read_batch(con, ids, (SENTENCES,))
+    finally:
+        con.close()
+    assert len(ids) == 6
+    for rows_for, names in ((document.fact_rows, document.FACT_TABLE_NAMES),
+                            (document.segment_rows, ("paragraphs", "sentences"))):
+        monkeypatch.setattr(document, "CONVERT_DOCS", 1000)
+        whole = document.rows_of_batch(rows_for, names, docs, inputs)
+        monkeypatch.setattr(document, "CONVERT_DOCS", 4)  # a chunk of 4 and one of 2
+        chunked = document.rows_of_batch(rows_for, names, docs, inputs)
+        for name, a, b in zip(names, whole, chunked):
+            assert a.num_rows > 0, name
+            assert a.equals(b), name
