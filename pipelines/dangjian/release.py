@@ -46,7 +46,7 @@ import pyarrow.parquet as pq
 from dangjian import __version__
 from dangjian.release_docs import INDEX_HTML, Changes, release_changes, write_index, write_release_docs
 from dangjian.schema import DOCUMENTS, PARAGRAPHS, SENTENCES, TABLES, Table
-from dangjian.warehouse import DEFAULT_DUCKDB_MEMORY, DUCKDB_MEMORY_ENV, PUBLISHED_DB
+from dangjian.warehouse import PUBLISHED_DB, duckdb_memory
 
 RELEASES = "releases"
 LATEST = "latest"
@@ -415,7 +415,7 @@ def build_published_db(warehouse_dir: Path, release_dir: Path,
     incremental = previous is not None and _worth_applying(warehouse_dir, meta, previous)
     if incremental:
         shutil.copyfile(target, tmp)
-    con = duckdb.connect(str(tmp), config={"memory_limit": os.environ.get(DUCKDB_MEMORY_ENV) or DEFAULT_DUCKDB_MEMORY})
+    con = duckdb.connect(str(tmp), config={"memory_limit": duckdb_memory()})
     try:
         present = {r[0]: r[1] for r in con.execute(
             "SELECT table_name, list(column_name ORDER BY ordinal_position) FROM information_schema.columns "

@@ -595,7 +595,9 @@ def row_changes(cur_path: Path | None, prev_path: Path | None, key: str, columns
     memory."""
     import duckdb
 
-    con = duckdb.connect(config={"memory_limit": "512MB"})
+    from dangjian.warehouse import duckdb_memory
+
+    con = duckdb.connect(config={"memory_limit": duckdb_memory()})
     try:
         def side(path: Path | None) -> str:
             if path is None:
