@@ -952,9 +952,13 @@ def combine_outcomes(parts: Sequence[ExpectationOutcome]) -> ExpectationOutcome:
 # fingerprint.
 
 #: Documents per validation batch: Great Expectations pays about half a
-#: second per table and call, so batches are large; after a change only the
-#: batches holding changed documents are validated again.
-VALIDATE_BATCH_DOCS = 1000
+#: second per table and call whatever the frame's size, so batches are large;
+#: after a change only the batches holding changed documents are validated
+#: again. Measured on 2026-12-05 over a 10,000-document warehouse (all 13
+#: tables, two workers), every row validated / one batch per table again:
+#: 1,000 documents 66.0 / 6.9 s, 2,000 48.7 / 9.1 s, 2,500 44.1 / 9.9 s.
+#: A first build pays the first figure once; a changed file the second.
+VALIDATE_BATCH_DOCS = 2500
 #: Rows per slice of a large table without documents (the gazetteer's
 #: 668,815): its row-wise rules run slice by slice, so the frame GE holds
 #: stays near 100 MB instead of 400.
