@@ -36,11 +36,13 @@ VALIDATION_CACHE = Path("work") / "validation"
 DUCKDB_MEMORY_ENV = "DANGJIAN_DUCKDB_MEMORY"
 # DuckDB would take 80 % of the machine's memory for its buffers; bounded, it
 # spills big sorts and joins to disk instead, and a run's peak memory stays
-# flat as the corpus grows. 256 MB rather than 512: on 2026-12-05 it lowered
-# the largest process of a 10,000-document run from 1,381 to 1,203 MiB and
-# of a 20,000-document run to 1,338 MiB, with the same wall time at 10,000
-# (179.3 s and 179.6 s) and 4.6 % longer at 20,000 (docs/scaling.md).
-DEFAULT_DUCKDB_MEMORY = "256MB"
+# flat as the corpus grows. Not 256 MB: that lowered the largest process of
+# a 10,000-document run from 1,381 to 1,203 MiB at the same wall time, but
+# `make bench` then failed (2026-12-05, b228785): copying one of the
+# 10,000-document corpus's stage tables from Arrow into DuckDB with ORDER BY
+# ran out of memory ("failed to pin block") instead of spilling. A default
+# must not fail on bigger corpora to save 180 MB.
+DEFAULT_DUCKDB_MEMORY = "512MB"
 
 
 def duckdb_memory() -> str:
