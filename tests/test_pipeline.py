@@ -286,3 +286,37 @@ def test_readme_queries_run_on_the_published_database(seeded):
     with published(warehouse) as con:
         for sql in statements:
             assert con.execute(sql).fetchall(), sql
+
+
+def test_published_db_is_built_with_the_working_cache_given_up(seeded, tmp_path):
+    """While the release builds the published database, the working
+    database's connection runs at a small memory limit, and gets its own
+    limit back afterwards; the build itself is unaffected."""
+    from dangjian import release
+    from dangjian.warehouse import connect
+
+    _, warehouse, _ = seeded
+    copy = tmp_path / "warehouse"
+    shutil.copytree(warehouse, copy, symlinks=True)
+    (copy / PUBLISHED_DB).unlink()
+
+    def limit(con) -> tuple[float, str]:
+        number, unit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0].split()
+        return float(number), unit
+
+    scratch = duckdb.connect(config={"memory_limit": release._IDLE_MEMORY})
+    idle = limit(scratch)
+    scratch.close()
+    with connect(copy, read_only=True) as con:
+        before = limit(con)
+        assert before != idle
+        with release._cache_released(con):
+            assert limit(con) == idle
+            release.build_published_db(copy, copy / RELEASES / list_releases(copy)[-1]["version"])
+        after = limit(con)
+        # DuckDB reports the limit rounded to 0.1 of its unit, so setting it
+        # back from that report may move it by that much.
+        assert after[1] == before[1] and abs(after[0] - before[0]) <= 0.1
+        assert con.execute('SELECT count(*) FROM "documents"."documents"').fetchone() == (5,)
+    with published(copy) as db:
+        assert db.execute("SELECT count(*) FROM documents").fetchone() == (5,)
