@@ -397,12 +397,12 @@ def _cache_released(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     try:
         con.execute(f"SET memory_limit = '{_IDLE_MEMORY}'")
     except duckdb.Error:
-        yield
-        return
+        limit = None  # nothing lowered, nothing to restore
     try:
         yield
     finally:
-        con.execute(f"SET memory_limit = '{limit}'")
+        if limit is not None:
+            con.execute(f"SET memory_limit = '{limit}'")
 
 
 def _remember(warehouse_dir: Path, fresh: dict, version: str) -> None:
