@@ -46,7 +46,7 @@ import pyarrow.parquet as pq
 from dangjian import __version__
 from dangjian.release_docs import INDEX_HTML, Changes, release_changes, write_index, write_release_docs
 from dangjian.schema import DOCUMENTS, PARAGRAPHS, SENTENCES, TABLES, Table
-from dangjian.warehouse import PUBLISHED_DB, duckdb_memory
+from dangjian.warehouse import PUBLISHED_DB, duckdb_memory, row_fingerprints, table_fingerprint
 
 RELEASES = "releases"
 LATEST = "latest"
@@ -74,7 +74,7 @@ LIMITATIONS = (
 )
 
 # Bump when what export_table writes changes in a way the fingerprint cannot see.
-_EXPORT_VERSION = "1"
+_EXPORT_VERSION = "2"  # 2: the inputs are fingerprinted, not the exported rows
 # Private to the working folder: which release file holds which fingerprint.
 EXPORT_INDEX = Path("work") / "exports.json"
 
@@ -136,12 +136,18 @@ def _row_groups(table: Table, reader: pa.RecordBatchReader) -> Iterator[pa.Table
 
 
 def export_fingerprint(con: duckdb.DuckDBPyConnection, table: Table) -> str:
-    """Row count and XOR of row hashes of exactly what :func:`export_table`
-    would write, with the writer's settings: equal fingerprints, equal files."""
-    [(rows, digest)] = con.execute(f"SELECT count(*), bit_xor(hash(q)) FROM ({_export_query(table)}) AS q").fetchall()
+    """A fingerprint of everything :func:`export_table` reads, with the
+    writer's settings: equal fingerprints, equal files. That is the table's
+    rows (row count and XOR of row hashes) and, where text is withheld per
+    document, the documents table's rows too, which say whose text may be
+    republished. The row hashes are the ones validation takes
+    (``warehouse.row_fingerprints``), so a run hashes each table once."""
+    inputs = [table_fingerprint(row_fingerprints(con, table))]
+    if TEXT_COLUMNS.get(table.name):
+        inputs.append(table_fingerprint(row_fingerprints(con, DOCUMENTS)))
     settings = (str(table.arrow_schema), table.arrow_schema.metadata, ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS),
                 pa.__version__, _EXPORT_VERSION)
-    return hashlib.sha256(f"{rows}:{digest}:{settings}".encode()).hexdigest()
+    return hashlib.sha256(f"{inputs}:{settings}".encode()).hexdigest()
 
 
 def export_table(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> int:

@@ -61,6 +61,7 @@ import pyarrow.compute as pc
 
 from dangjian import incremental as inc
 from dangjian.schema import BY_NAME, TABLES, Table
+from dangjian.warehouse import fingerprint_map, row_fingerprints
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -989,17 +990,6 @@ def _db_columns(con, table: Table) -> list[str] | None:
     return [r[0] for r in rows] or None
 
 
-def _doc_fingerprints(con, table: Table) -> dict[str | None, str]:
-    """Per doc_id: row count and the XOR of every row's hash."""
-    rows = con.execute(f"SELECT doc_id, count(*), bit_xor(hash(t)) FROM {_qualified(table)} AS t GROUP BY doc_id").fetchall()
-    return {d: f"{n}:{h}" for d, n, h in rows}
-
-
-def _table_fingerprint(con, table: Table) -> str:
-    [(n, h)] = con.execute(f"SELECT count(*), bit_xor(hash(t)) FROM {_qualified(table)} AS t").fetchall()
-    return f"{n}:{h}"
-
-
 def _rules_version(table_name: str, expectations_dir: Path | None) -> str:
     h = hashlib.sha256(_CACHE_FORMAT.encode())
     h.update((resolve_expectations_dir(expectations_dir) / f"{table_name}.json").read_bytes())
@@ -1098,25 +1088,22 @@ class _WarehouseValidation:
         return self._columns[table.name]
 
     def doc_fps(self, table: Table) -> dict[str | None, str]:
+        """Per doc_id (None for rows without one): row count and XOR of row
+        hashes (``warehouse.row_fingerprints``: hashed once per committed
+        state of the database, whichever step asks)."""
         if table.name not in self._doc_fps:
-            self._doc_fps[table.name] = _doc_fingerprints(self.con, table)
+            self._doc_fps[table.name] = fingerprint_map(row_fingerprints(self.con, table))
         return self._doc_fps[table.name]
 
     def table_fp(self, table: Table) -> str:
-        """The whole table's fingerprint: from the per-document ones where the
-        table has a doc_id (so each table is hashed once per run), else its own."""
+        """The whole table's fingerprint, from the per-document ones."""
         if table.name not in self._table_fps:
-            if _has_doc_id(table):
-                items = sorted(self.doc_fps(table).items(), key=lambda kv: _doc_order(kv[0]))
-                self._table_fps[table.name] = _digest(items)
-            else:
-                self._table_fps[table.name] = _table_fingerprint(self.con, table)
+            items = sorted(self.doc_fps(table).items(), key=lambda kv: _doc_order(kv[0]))
+            self._table_fps[table.name] = _digest(items)
         return self._table_fps[table.name]
 
     def rows(self, table: Table) -> int:
-        if _has_doc_id(table):
-            return sum(int(fp.split(":")[0]) for fp in self.doc_fps(table).values())
-        return int(self.table_fp(table).split(":")[0])
+        return sum(int(fp.split(":")[0]) for fp in self.doc_fps(table).values())
 
     def read(self, table: Table, columns: Iterable[str], docs: Sequence[str | None] | None = None,
              rows: tuple[int, int] | None = None) -> pa.Table:
