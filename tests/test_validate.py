@@ -553,3 +553,22 @@ def test_a_large_table_validated_in_slices_agrees_with_the_whole(tmp_path):
     }
     town_rule = next(o for o in result.failed_critical if o.kwargs.get("row_condition") and "town" in str(o.kwargs))
     assert town_rule.observed["unexpected_count"] == 1
+
+
+def test_remembered_configurations_give_the_outcomes_of_ge_as_shipped(monkeypatch):
+    """Validation builds each expectation's configuration once per call
+    (``validate._remember_configurations``). With GE's own property, every
+    outcome, observed value and sample must be the same: on tables with
+    failing rules (which report samples) and on the seeds' tables."""
+    import contextlib
+
+    from dangjian import validate
+
+    cases = {"defective": to_tables(_defective_rows()), "seeds": seed_tables()}
+    remembered = {case: validate_all(tables) for case, tables in cases.items()}
+    monkeypatch.setattr(validate, "_configurations_remembered", contextlib.nullcontext)
+    shipped = {case: validate_all(tables) for case, tables in cases.items()}
+    assert any(not r.success for r in shipped["defective"].values())
+    for case in cases:
+        for name in shipped[case]:
+            assert remembered[case][name].outcomes == shipped[case][name].outcomes, (case, name)

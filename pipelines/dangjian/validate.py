@@ -49,8 +49,10 @@ import importlib.metadata
 import json
 import math
 import os
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -675,6 +677,48 @@ def _pandas(data: pa.Table):
     return pd.DataFrame(columns)
 
 
+_CONFIGURATIONS = threading.local()  # Expectation id() -> (expectation, configuration), inside one validation
+
+
+def _remember_configurations() -> None:
+    """Make GE build each expectation's configuration once per validation.
+
+    GE 1.x rebuilds an ``ExpectationConfiguration`` (a pydantic ``dict()`` of
+    the expectation) every time ``Expectation.configuration`` is read, and
+    while planning the metrics it reads it once per keyword of each rule:
+    about 100 times per rule per validation, 45 % of the time of validating
+    one document's numbers (0.39 s; 0.24 s with this). Inside
+    :meth:`_Validator._check` the expectations are GE's own objects, built for
+    that call and not changed by it, so the first configuration of each
+    serves for the rest of the call; anywhere else GE behaves as shipped."""
+    from great_expectations.expectations.expectation import Expectation
+
+    shipped = Expectation.__dict__["configuration"]
+    if getattr(shipped.fget, "_dangjian", False):
+        return
+
+    def configuration(self):
+        memo = getattr(_CONFIGURATIONS, "memo", None)
+        if memo is None:
+            return shipped.fget(self)
+        found = memo.get(id(self))
+        if found is None or found[0] is not self:
+            found = memo[id(self)] = (self, shipped.fget(self))
+        return found[1]
+
+    configuration._dangjian = True
+    Expectation.configuration = property(configuration, doc=shipped.__doc__)
+
+
+@contextmanager
+def _configurations_remembered() -> Iterator[None]:
+    _CONFIGURATIONS.memo = {}
+    try:
+        yield
+    finally:
+        _CONFIGURATIONS.memo = None
+
+
 class _Validator:
     """One GE data context and pandas data source, reused for every table and
     batch, so that the set-up is paid once per run."""
@@ -689,6 +733,7 @@ class _Validator:
         # gazetteer's 668,815 rows that is 2.6 s of a 3 s validation; the
         # rules' outcomes do not depend on it.
         pandas_execution_engine.HASH_THRESHOLD = 0
+        _remember_configurations()
 
         self.expectations_dir = resolve_expectations_dir(expectations_dir)
         self.context = gx.get_context(mode="ephemeral")
@@ -750,11 +795,12 @@ class _Validator:
         asset = self.source.add_dataframe_asset(name=f"{table_name}_{self._assets}")
         batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(batch_parameters={"dataframe": frame})
         try:
-            result = batch.validate(
-                _ge_suite(table_name, runnable),
-                result_format=_RESULT_FORMAT,
-                expectation_parameters=parameters,
-            )
+            with _configurations_remembered():
+                result = batch.validate(
+                    _ge_suite(table_name, runnable),
+                    result_format=_RESULT_FORMAT,
+                    expectation_parameters=parameters,
+                )
         finally:
             # GE keeps every frame it validated; one validator serves many
             # batches, so let each go once its outcomes are in.
