@@ -572,3 +572,32 @@ def test_remembered_configurations_give_the_outcomes_of_ge_as_shipped(monkeypatc
     for case in cases:
         for name in shipped[case]:
             assert remembered[case][name].outcomes == shipped[case][name].outcomes, (case, name)
+
+
+def test_a_new_previous_release_validates_the_volume_rule_and_not_the_keys_again(tmp_path):
+    """The volume rule compares a table's rows with the previous release's;
+    the other whole-table rules (key uniqueness) do not read it. A new
+    previous release, the rows unchanged, gives the volume rule a new
+    outcome and reuses the stored uniqueness outcomes."""
+    tables = to_tables(clean_rows())
+    db, cache = _warehouse(tmp_path, tables), tmp_path / "cache"
+    rows = {name: t.num_rows for name, t in tables.items()}
+
+    def volume(result):
+        return next(o for o in result.outcomes if o.expectation == "expect_table_row_count_to_be_between"
+                    and "previous_rows" in o.observed)
+
+    def stored(prefix: str) -> dict[str, float]:
+        return {str(p.relative_to(cache)): p.stat().st_mtime_ns for p in cache.rglob(f"{prefix}-*.json")}
+
+    first, _ = _validate_db(db, cache, previous_rows=rows)
+    assert volume(first["numbers"]).success
+    keys, volumes = stored("table"), stored("volume")
+    assert keys and volumes
+    grown = {name: n * 10 for name, n in rows.items()}  # as if nine tenths of every table were gone
+    again, _ = _validate_db(db, cache, previous_rows=grown)
+    assert not volume(again["numbers"]).success and volume(again["numbers"]).observed["previous_rows"] == grown["numbers"]
+    assert stored("table") == keys  # the same files, not written again
+    assert set(stored("volume")) != set(volumes)
+    unique = [o for o in again["numbers"].outcomes if o.expectation == "expect_column_values_to_be_unique"]
+    assert unique and all(o.success for o in unique)
