@@ -1332,27 +1332,28 @@ class _WarehouseValidation:
         def rest(e: dict) -> bool:
             return not row_wise(e) and "max_drop" not in e["meta"]
 
+        def derived(select: Callable[[dict], bool]) -> set[str]:
+            return {d.name for d in DERIVED.get(table.name, ())} & {
+                c for e in spec["expectations"] if select(e) for c in _line_columns(e)}
+
         outcomes: list[ExpectationOutcome] = []
         if any(volume(e) for e in spec["expectations"]):
             key = "volume-" + _digest(rules, self.rows(table), previous_rows)
-            outcomes += self._stored(table, cache, key, volume, previous_rows, contexts)
+            outcomes += self._stored(table, cache, key, volume, derived(volume), previous_rows, contexts)
         if any(rest(e) for e in spec["expectations"]):
-            derived = {d.name for d in DERIVED.get(table.name, ())} & {
-                c for e in spec["expectations"] if rest(e) for c in _line_columns(e)}
-            context_fps = [(c.name, self.table_fp(c)) for c in contexts] if derived else []
+            wanted = derived(rest)
+            context_fps = [(c.name, self.table_fp(c)) for c in contexts] if wanted else []
             key = "table-" + _digest(rules, self.table_fp(table), context_fps)
-            outcomes += self._stored(table, cache, key, rest, previous_rows, contexts)
+            outcomes += self._stored(table, cache, key, rest, wanted, previous_rows, contexts)
         return outcomes
 
-    def _stored(self, table: Table, cache: _Cache, key: str, select: Callable[[dict], bool], previous_rows: int | None,
-                contexts: list[Table]) -> list[ExpectationOutcome]:
-        """The outcomes of the suite lines ``select`` takes, stored under ``key``, or validated now on the whole table."""
+    def _stored(self, table: Table, cache: _Cache, key: str, select: Callable[[dict], bool], derived: set[str],
+                previous_rows: int | None, contexts: list[Table]) -> list[ExpectationOutcome]:
+        """The outcomes of the suite lines ``select`` takes, stored under ``key``,
+        or validated now on the whole table with the ``derived`` columns they read."""
         found = cache.load(key)
         if found is not None:
             return _outcomes_from(found["outcomes"])
-        spec = read_suite_file(table.name, self.expectations_dir)
-        derived = {d.name for d in DERIVED.get(table.name, ())} & {
-            c for e in spec["expectations"] if select(e) for c in _line_columns(e)}
         data = self.read(table, self._own_columns(table, select, derived))
         needed = context_columns(table.name, derived)
         ctx = {c.name: self.read(c, needed.get(c.name, [])) for c in contexts} if derived else {}
