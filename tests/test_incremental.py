@@ -229,3 +229,35 @@ def test_rows_converted_in_chunks_equal_rows_converted_at_once(first_run, monkey
         for name, a, b in zip(names, whole, chunked):
             assert a.num_rows > 0, name
             assert a.equals(b), name
+
+
+def test_files_written_in_threads_equal_files_written_one_by_one(first_run, tmp_path, monkeypatch):
+    """The release writes its Parquet files two at a time, each through its
+    own cursor; the files must be those of writing them one after the other."""
+    import threading
+
+    from dangjian import release
+
+    work = next((first_run[1] / "work").glob("*.duckdb"))
+    threads = {}
+    real = release.export_table
+
+    def export_table(con, table, path):
+        threads[table.name] = threading.current_thread().name
+        return real(con, table, path)
+
+    monkeypatch.setattr(release, "export_table", export_table)
+    metas = {}
+    for workers in (1, 2):
+        out = tmp_path / f"workers-{workers}"
+        (out / "work").mkdir(parents=True)
+        threads.clear()
+        with duckdb.connect(str(work), read_only=True) as con:
+            info = release.publish(con, out, workers=workers)
+        metas[workers] = json.loads((info.path / "release.json").read_text(encoding="utf-8"))
+        assert set(threads) == {t.name for t in TABLES}  # no file to link from: all written
+        names = set(threads.values())
+        assert (len(names) == 1 and threading.main_thread().name in names) if workers == 1 else \
+            (len(names) == 2 and all(n.startswith("export") for n in names)), names
+    assert metas[1]["tables"] == metas[2]["tables"]
+    assert metas[1]["content_hash"] == metas[2]["content_hash"]

@@ -36,7 +36,7 @@ def release(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> 
                                 for name, outs in failed.items())
             raise dg.Failure(description=f"critical expectations failed, nothing published: {summary}")
         info = publish(con, warehouse_dir, validation_html=report_html(results, "dangjian validation report"),
-                       log=context.log.info)
+                       log=context.log.info, workers=warehouse.workers)
     verb = "published" if info.created else "unchanged, still"
     context.log.info(f"{verb} release {info.version} at {info.path}")
     return dg.MaterializeResult(
