@@ -40,6 +40,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -587,33 +588,50 @@ class Changes:
     changed: frozenset = frozenset()
 
 
-def row_changes(cur_path: Path | None, prev_path: Path | None, key: str, columns: Sequence[str]) -> Changes:
+def row_changes(cur_path: Path | None, prev_path: Path | None, key: str, columns: Sequence[str],
+                con=None) -> Changes:
     """What changed in one table between two Parquet files, compared over ``columns``.
 
     DuckDB joins the two files on the key and compares a hash of each row's
     values, so a table of millions of rows is compared without being held in
-    memory."""
+    memory (``con``: a DuckDB connection to do it in, else a new one)."""
+    def side(path: Path | None) -> str:
+        if path is None:
+            return "(SELECT NULL::VARCHAR AS k, NULL::UBIGINT AS h WHERE false)"
+        values = ", ".join(_quoted(c) for c in columns)
+        return (f"(SELECT {_quoted(key)}::VARCHAR AS k, hash(row({values})) AS h "
+                f"FROM read_parquet({_sql_literal(str(path))}))")
+
+    return _compare(side(cur_path), side(prev_path), con)
+
+
+def _compare(new: str, old: str, con=None) -> Changes:
+    """Keys only in ``new``, only in ``old``, and in both with other hashes:
+    two SQL relations of (k VARCHAR, h UBIGINT), in one pass of a join."""
+    if con is None:
+        with _connection() as con:
+            return _compare(new, old, con)
+    found: dict[str, list] = {"added": [], "removed": [], "changed": []}
+    for k, what in con.execute(
+        f"SELECT coalesce(n.k, o.k), CASE WHEN o.k IS NULL THEN 'added' WHEN n.k IS NULL THEN 'removed' "
+        f"ELSE 'changed' END FROM {new} AS n FULL OUTER JOIN {old} AS o ON n.k = o.k "
+        f"WHERE n.k IS NULL OR o.k IS NULL OR n.h <> o.h"
+    ).fetchall():
+        found[what].append(k)
+    return Changes(**{what: frozenset(keys) for what, keys in found.items()})
+
+
+@contextmanager
+def _connection():
     import duckdb
 
     from dangjian.warehouse import duckdb_memory
 
     con = duckdb.connect(config={"memory_limit": duckdb_memory()})
     try:
-        def side(path: Path | None) -> str:
-            if path is None:
-                return "(SELECT NULL::VARCHAR AS k, NULL::UBIGINT AS h WHERE false)"
-            values = ", ".join(_quoted(c) for c in columns)
-            return (f"(SELECT {_quoted(key)}::VARCHAR AS k, hash(row({values})) AS h "
-                    f"FROM read_parquet({_sql_literal(str(path))}))")
-
-        con.execute(f"CREATE TEMP TABLE n AS {side(cur_path)}")
-        con.execute(f"CREATE TEMP TABLE o AS {side(prev_path)}")
-        added = frozenset(r[0] for r in con.execute("SELECT k FROM n ANTI JOIN o USING (k)").fetchall())
-        removed = frozenset(r[0] for r in con.execute("SELECT k FROM o ANTI JOIN n USING (k)").fetchall())
-        changed = frozenset(r[0] for r in con.execute("SELECT k FROM n JOIN o USING (k) WHERE n.h <> o.h").fetchall())
+        yield con
     finally:
         con.close()
-    return Changes(added, removed, changed)
 
 
 def _columns(path: Path | None) -> list[str]:
@@ -623,22 +641,27 @@ def _columns(path: Path | None) -> list[str]:
 def release_changes(current_dir: Path, previous_dir: Path) -> dict[str, Changes]:
     """Per table both releases know, its :class:`Changes`, compared on the
     columns both files have (a new column alone does not change every row).
-    A file linked into both releases, or equal by checksum, is not read."""
+    A file linked into both releases, or equal by checksum, is not read.
+    Every table is compared in one DuckDB connection."""
     cur, prev = _read_meta(current_dir), _read_meta(previous_dir)
     out = {}
-    for name in _ordered_tables(set(cur["tables"]) | set(prev["tables"])):
-        table = BY_NAME.get(name)
-        if table is None:
-            continue
-        cur_path = current_dir / cur["tables"][name]["file"] if name in cur["tables"] else None
-        prev_path = previous_dir / prev["tables"][name]["file"] if name in prev["tables"] else None
-        if cur_path and prev_path and cur["tables"][name]["sha256"] == prev["tables"][name]["sha256"]:
-            out[name] = Changes()
-            continue
-        cur_cols, prev_cols = _columns(cur_path), _columns(prev_path)
-        shared = [c for c in cur_cols if c in prev_cols] if cur_path and prev_path else cur_cols or prev_cols
-        out[name] = row_changes(cur_path, prev_path, table.key, shared)
+    with _connection() as con:
+        for name in _ordered_tables(set(cur["tables"]) | set(prev["tables"])):
+            table = BY_NAME.get(name)
+            if table is not None:
+                out[name] = _table_changes(con, table, cur, prev, current_dir, previous_dir)
     return out
+
+
+def _table_changes(con, table: Table, cur: dict, prev: dict, current_dir: Path, previous_dir: Path) -> Changes:
+    name = table.name
+    cur_path = current_dir / cur["tables"][name]["file"] if name in cur["tables"] else None
+    prev_path = previous_dir / prev["tables"][name]["file"] if name in prev["tables"] else None
+    if cur_path and prev_path and cur["tables"][name]["sha256"] == prev["tables"][name]["sha256"]:
+        return Changes()
+    cur_cols, prev_cols = _columns(cur_path), _columns(prev_path)
+    shared = [c for c in cur_cols if c in prev_cols] if cur_path and prev_path else cur_cols or prev_cols
+    return row_changes(cur_path, prev_path, table.key, shared, con)
 
 
 def _sql_literal(text: str) -> str:
