@@ -601,3 +601,40 @@ def test_a_new_previous_release_validates_the_volume_rule_and_not_the_keys_again
     assert set(stored("volume")) != set(volumes)
     unique = [o for o in again["numbers"].outcomes if o.expectation == "expect_column_values_to_be_unique"]
     assert unique and all(o.success for o in unique)
+
+
+def test_whole_table_rules_not_found_are_validated_in_one_call_and_stored_apart(tmp_path, monkeypatch):
+    """After a new row both the volume rule (the row count changed) and key
+    uniqueness (the rows changed) must be validated again: one GE call on
+    one frame, with the same outcomes as validating from nothing. Each
+    group is stored under its own key: when only the volume rule must be
+    validated again, the stored uniqueness outcome is the right one."""
+    from dangjian import validate
+
+    rows = clean_rows()
+    db, cache = _warehouse(tmp_path, to_tables(rows)), tmp_path / "cache"
+    previous = {name: len(found) for name, found in rows.items()}
+    _validate_db(db, cache, previous_rows=previous)
+
+    rows["numbers"].append(dict(rows["numbers"][0]))  # one more row, and a key twice
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    db = _warehouse(changed, to_tables(rows))
+
+    calls: dict[str, int] = {}
+    real = validate._Validator.run
+
+    def run(self, table_name, *args, **kwargs):
+        calls[table_name] = calls.get(table_name, 0) + 1
+        return real(self, table_name, *args, **kwargs)
+
+    monkeypatch.setattr(validate._Validator, "run", run)
+    for n, previous_rows in enumerate((previous, {k: v * 10 for k, v in previous.items()})):
+        calls.clear()
+        found, _ = _validate_db(db, cache, previous_rows=previous_rows)
+        assert calls["numbers"] == 1, calls
+        fresh, _ = _validate_db(db, tmp_path / f"fresh-{n}", previous_rows=previous_rows)
+        for name in fresh:
+            assert _shape(found[name]) == _shape(fresh[name]), (n, name)
+        unique = next(o for o in found["numbers"].outcomes if o.expectation == "expect_column_values_to_be_unique")
+        assert not unique.success and unique.observed["unexpected_count"] == 2

@@ -1336,29 +1336,50 @@ class _WarehouseValidation:
             return {d.name for d in DERIVED.get(table.name, ())} & {
                 c for e in spec["expectations"] if select(e) for c in _line_columns(e)}
 
-        outcomes: list[ExpectationOutcome] = []
+        groups: list[tuple[str, Callable[[dict], bool], set[str]]] = []
         if any(volume(e) for e in spec["expectations"]):
-            key = "volume-" + _digest(rules, self.rows(table), previous_rows)
-            outcomes += self._stored(table, cache, key, volume, derived(volume), previous_rows, contexts)
+            groups.append(("volume-" + _digest(rules, self.rows(table), previous_rows), volume, derived(volume)))
         if any(rest(e) for e in spec["expectations"]):
             wanted = derived(rest)
             context_fps = [(c.name, self.table_fp(c)) for c in contexts] if wanted else []
-            key = "table-" + _digest(rules, self.table_fp(table), context_fps)
-            outcomes += self._stored(table, cache, key, rest, wanted, previous_rows, contexts)
-        return outcomes
+            groups.append(("table-" + _digest(rules, self.table_fp(table), context_fps), rest, wanted))
+        return self._stored(table, cache, groups, previous_rows, contexts)
 
-    def _stored(self, table: Table, cache: _Cache, key: str, select: Callable[[dict], bool], derived: set[str],
+    def _stored(self, table: Table, cache: _Cache, groups: list[tuple[str, Callable[[dict], bool], set[str]]],
                 previous_rows: int | None, contexts: list[Table]) -> list[ExpectationOutcome]:
-        """The outcomes of the suite lines ``select`` takes, stored under ``key``,
-        or validated now on the whole table with the ``derived`` columns they read."""
-        found = cache.load(key)
-        if found is not None:
-            return _outcomes_from(found["outcomes"])
+        """Per group (key, the suite lines it takes, the derived columns they
+        read), the outcomes stored under its key, or else validated now on the
+        whole table. The groups not found are validated together, in one GE
+        call on one frame: after a new document both the volume rule and key
+        uniqueness are, and apart they read the key column twice and pay GE's
+        fixed cost per call twice (together 0.2-0.25 s for the numbers table
+        at 10,000 documents). A line's outcome does not depend on the other
+        lines in its call, so each group's is stored apart, as if validated
+        alone."""
+        outcomes: list[ExpectationOutcome] = []
+        missing = []
+        for key, select, derived in groups:
+            found = cache.load(key)
+            if found is None:
+                missing.append((key, select, derived))
+            else:
+                outcomes += _outcomes_from(found["outcomes"])
+        if not missing:
+            return outcomes
+
+        def select(e: dict) -> bool:
+            return any(sel(e) for _, sel, _ in missing)
+
+        derived = set().union(*(d for _, _, d in missing))
         data = self.read(table, self._own_columns(table, select, derived))
         needed = context_columns(table.name, derived)
         ctx = {c.name: self.read(c, needed.get(c.name, [])) for c in contexts} if derived else {}
-        outcomes = self.validator.run(table.name, data, ctx, previous_rows, select=select)
-        cache.save(key, {"outcomes": _outcomes_json(outcomes)})
+        found = self.validator.run(table.name, data, ctx, previous_rows, select=select)
+        lines = read_suite_file(table.name, self.expectations_dir)["expectations"]
+        for key, sel, _ in missing:
+            mine = [o for o in found if sel(lines[o.line])]
+            cache.save(key, {"outcomes": _outcomes_json(mine)})
+            outcomes += mine
         return outcomes
 
 
