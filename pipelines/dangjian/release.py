@@ -315,20 +315,19 @@ def _write_tables(con, warehouse_dir: Path, staging: Path, log, workers: int | N
     from dangjian.incremental import worker_count
 
     exports = _load_exports(warehouse_dir)
-    files, fresh, linked, to_write = {}, {}, {}, []
+    fingerprints, infos, linked, to_write = {}, {}, {}, []
     for table in TABLES:
         path = staging / f"{table.name}.parquet"
-        fingerprint = export_fingerprint(con, table)
+        fingerprints[table.name] = export_fingerprint(con, table)
         previous = exports.get(table.name)
-        source = _reusable(warehouse_dir, previous, fingerprint)
-        fresh[table.name] = {"fingerprint": fingerprint}
+        source = _reusable(warehouse_dir, previous, fingerprints[table.name])
         if source is not None:
             try:
                 os.link(source, path)
             except OSError:  # a file system without hard links: a copy is as good, only bigger
                 shutil.copyfile(source, path)
             linked[table.name] = source
-            files[table.name] = {k: previous[k] for k in ("rows", "bytes", "sha256")}
+            infos[table.name] = {k: previous[k] for k in ("rows", "bytes", "sha256")}
         else:
             to_write.append(table)
 
@@ -341,22 +340,21 @@ def _write_tables(con, warehouse_dir: Path, staging: Path, log, workers: int | N
             cur.close()
         return {"rows": rows, "bytes": path.stat().st_size, "sha256": _sha256_file(path)}
 
-    # Largest first, so that the last file to start is a small one.
-    to_write.sort(key=lambda t: -sum(row_fingerprints(con, t)["n"].to_pylist()))
+    # Largest first by the last release's rows, so that the last file to start is a small one.
+    to_write.sort(key=lambda t: -exports.get(t.name, {}).get("rows", 0))
     workers = min(worker_count(workers), len(to_write))
     if workers > 1:
         with ThreadPoolExecutor(workers, thread_name_prefix="export") as pool:
-            written = dict(zip((t.name for t in to_write), pool.map(write, to_write)))
+            infos.update(zip((t.name for t in to_write), pool.map(write, to_write)))
     else:
-        written = {t.name: write(t) for t in to_write}
-    files.update(written)
+        infos.update((t.name, write(t)) for t in to_write)
     for table in TABLES:
         if table.name in linked:
             log(f"release: {table.name}: unchanged, linked from {linked[table.name].parent.name}")
         else:
-            log(f"release: {table.name}: {files[table.name]['rows']} rows written")
-    files = {t.name: {"file": f"{t.name}.parquet", **files[t.name]} for t in TABLES}
-    fresh = {t.name: {**fresh[t.name], **{k: files[t.name][k] for k in ("rows", "bytes", "sha256")}} for t in TABLES}
+            log(f"release: {table.name}: {infos[table.name]['rows']} rows written")
+    files = {t.name: {"file": f"{t.name}.parquet", **infos[t.name]} for t in TABLES}
+    fresh = {t.name: {"fingerprint": fingerprints[t.name], **infos[t.name]} for t in TABLES}
     return files, fresh
 
 

@@ -40,7 +40,6 @@ import json
 import os
 import uuid
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -588,13 +587,12 @@ class Changes:
     changed: frozenset = frozenset()
 
 
-def row_changes(cur_path: Path | None, prev_path: Path | None, key: str, columns: Sequence[str],
-                con=None) -> Changes:
+def row_changes(con, cur_path: Path | None, prev_path: Path | None, key: str, columns: Sequence[str]) -> Changes:
     """What changed in one table between two Parquet files, compared over ``columns``.
 
-    DuckDB joins the two files on the key and compares a hash of each row's
-    values, so a table of millions of rows is compared without being held in
-    memory (``con``: a DuckDB connection to do it in, else a new one)."""
+    DuckDB (``con``) joins the two files on the key and compares a hash of
+    each row's values, in one pass of an outer join, so a table of millions
+    of rows is compared without being held in memory."""
     def side(path: Path | None) -> str:
         if path is None:
             return "(SELECT NULL::VARCHAR AS k, NULL::UBIGINT AS h WHERE false)"
@@ -602,36 +600,14 @@ def row_changes(cur_path: Path | None, prev_path: Path | None, key: str, columns
         return (f"(SELECT {_quoted(key)}::VARCHAR AS k, hash(row({values})) AS h "
                 f"FROM read_parquet({_sql_literal(str(path))}))")
 
-    return _compare(side(cur_path), side(prev_path), con)
-
-
-def _compare(new: str, old: str, con=None) -> Changes:
-    """Keys only in ``new``, only in ``old``, and in both with other hashes:
-    two SQL relations of (k VARCHAR, h UBIGINT), in one pass of a join."""
-    if con is None:
-        with _connection() as con:
-            return _compare(new, old, con)
     found: dict[str, list] = {"added": [], "removed": [], "changed": []}
     for k, what in con.execute(
         f"SELECT coalesce(n.k, o.k), CASE WHEN o.k IS NULL THEN 'added' WHEN n.k IS NULL THEN 'removed' "
-        f"ELSE 'changed' END FROM {new} AS n FULL OUTER JOIN {old} AS o ON n.k = o.k "
+        f"ELSE 'changed' END FROM {side(cur_path)} AS n FULL OUTER JOIN {side(prev_path)} AS o ON n.k = o.k "
         f"WHERE n.k IS NULL OR o.k IS NULL OR n.h <> o.h"
     ).fetchall():
         found[what].append(k)
     return Changes(**{what: frozenset(keys) for what, keys in found.items()})
-
-
-@contextmanager
-def _connection():
-    import duckdb
-
-    from dangjian.warehouse import duckdb_memory
-
-    con = duckdb.connect(config={"memory_limit": duckdb_memory()})
-    try:
-        yield con
-    finally:
-        con.close()
 
 
 def _columns(path: Path | None) -> list[str]:
@@ -643,13 +619,20 @@ def release_changes(current_dir: Path, previous_dir: Path) -> dict[str, Changes]
     columns both files have (a new column alone does not change every row).
     A file linked into both releases, or equal by checksum, is not read.
     Every table is compared in one DuckDB connection."""
+    import duckdb
+
+    from dangjian.warehouse import duckdb_memory
+
     cur, prev = _read_meta(current_dir), _read_meta(previous_dir)
     out = {}
-    with _connection() as con:
+    con = duckdb.connect(config={"memory_limit": duckdb_memory()})
+    try:
         for name in _ordered_tables(set(cur["tables"]) | set(prev["tables"])):
             table = BY_NAME.get(name)
             if table is not None:
                 out[name] = _table_changes(con, table, cur, prev, current_dir, previous_dir)
+    finally:
+        con.close()
     return out
 
 
@@ -661,7 +644,7 @@ def _table_changes(con, table: Table, cur: dict, prev: dict, current_dir: Path, 
         return Changes()
     cur_cols, prev_cols = _columns(cur_path), _columns(prev_path)
     shared = [c for c in cur_cols if c in prev_cols] if cur_path and prev_path else cur_cols or prev_cols
-    return row_changes(cur_path, prev_path, table.key, shared, con)
+    return row_changes(con, cur_path, prev_path, table.key, shared)
 
 
 def _sql_literal(text: str) -> str:

@@ -1374,10 +1374,10 @@ class _WarehouseValidation:
         data = self.read(table, self._own_columns(table, select, derived))
         needed = context_columns(table.name, derived)
         ctx = {c.name: self.read(c, needed.get(c.name, [])) for c in contexts} if derived else {}
-        found = self.validator.run(table.name, data, ctx, previous_rows, select=select)
+        validated = self.validator.run(table.name, data, ctx, previous_rows, select=select)
         lines = read_suite_file(table.name, self.expectations_dir)["expectations"]
         for key, sel, _ in missing:
-            mine = [o for o in found if sel(lines[o.line])]
+            mine = [o for o in validated if sel(lines[o.line])]
             cache.save(key, {"outcomes": _outcomes_json(mine)})
             outcomes += mine
         return outcomes
