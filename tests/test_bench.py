@@ -103,6 +103,34 @@ def test_stages_run_and_agree(corpus, tmp_path):
     assert validation["rows"]["documents"] == N and validation["reuse_s"] < validation["seconds"]
 
 
+_PARENT_AND_CHILD = """
+import subprocess, sys, time
+held = bytearray(60 * 2**20)  # touched, so resident
+child = subprocess.Popen([sys.executable, "-c",
+    "import time; b = bytearray(200 * 2**20); time.sleep(2.5)"])
+time.sleep(0.5)
+child.wait()
+time.sleep(1.5)  # the child is gone: the tree is smaller again
+"""
+
+
+def test_the_trees_peak_says_when_it_fell_and_which_processes_made_it(tmp_path):
+    """A process holding 60 MiB starts a child holding 200 MiB for 2.5 s, and
+    lives on 1.5 s after it: the tree's peak is while both live, made of two
+    processes, the child's the larger, and not at the end of the run."""
+    import sys
+
+    run = bench._spawn([sys.executable, "-c", _PARENT_AND_CHILD], "tree", tmp_path / "out.txt")
+    assert run.returncode == 0
+    sizeable = bench._sizeable(run.peak_tree_processes_mib)
+    assert len(sizeable) == 2, run.peak_tree_processes_mib
+    assert sizeable[0] >= 200 and 60 <= sizeable[1] < 200
+    assert run.peak_tree_processes_mib == sorted(run.peak_tree_processes_mib, reverse=True)
+    assert abs(sum(run.peak_tree_processes_mib) - run.peak_tree_rss_mib) < 0.5
+    assert 0 < run.peak_tree_at_s < run.wall_s - 1.0  # not in the last 1.5 s, when the child is gone
+    assert "at " in bench._peak_where(run) and " + " in bench._peak_where(run)
+
+
 def test_process_tree_memory_and_parallel_probe():
     import os
 

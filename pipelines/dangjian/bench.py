@@ -714,16 +714,26 @@ class ChildRun:
     stdout: str
     stderr_tail: list[str]
     peak_tree_rss_mib: float = 0.0  # the whole tree at once (the child and its worker processes), sampled
+    peak_tree_at_s: float | None = None  # when the tree's peak was sampled, seconds after the child started
+    peak_tree_processes_mib: list[float] = field(default_factory=list)  # each process's share of it, largest first
 
 
 def _tree_rss_mib(root: int) -> float:
     """Resident memory of ``root`` and all its descendants now, from /proc (Linux; 0 elsewhere)."""
+    return sum(_tree_rss(root))
+
+
+def _tree_rss(root: int) -> list[float]:
+    """Resident memory (MiB) of each of ``root`` and its descendants now,
+    largest first, from /proc (Linux; empty elsewhere). Which processes make
+    a peak says which part of a run it fell in: the step's process alone,
+    or with the worker processes of ingest, segments or facts."""
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
     try:
         entries = os.listdir("/proc")
     except OSError:
-        return 0.0
+        return []
     for entry in entries:
         if not entry.isdigit():
             continue
@@ -740,7 +750,8 @@ def _tree_rss_mib(root: int) -> float:
         children = [c for c, p in parents.items() if p == pid and c not in tree]
         tree.update(children)
         frontier.extend(children)
-    return sum(rss.get(pid, 0) for pid in tree) * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
+    page = os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
+    return sorted((rss[pid] * page for pid in tree if pid in rss), reverse=True)
 
 
 def _burn(n: int) -> float:
@@ -792,13 +803,15 @@ def _spawn(cmd: list[str], label: str, stdout_path: Path) -> ChildRun:
 
         reader = threading.Thread(target=forward, daemon=True)
         reader.start()
-        tree_peak = [0.0]
+        peak: dict = {"mib": 0.0, "at_s": None, "processes": []}
         running = threading.Event()
         running.set()
 
         def sample() -> None:
             while running.is_set():
-                tree_peak[0] = max(tree_peak[0], _tree_rss_mib(proc.pid))
+                processes = _tree_rss(proc.pid)
+                if sum(processes) > peak["mib"]:
+                    peak.update(mib=sum(processes), at_s=time.perf_counter() - started, processes=processes)
                 time.sleep(0.25)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -814,7 +827,7 @@ def _spawn(cmd: list[str], label: str, stdout_path: Path) -> ChildRun:
     # ru_maxrss is in KiB on Linux, in bytes on macOS.
     rss = usage.ru_maxrss / (1024 * 1024) if sys.platform == "darwin" else usage.ru_maxrss / 1024
     return ChildRun(proc.returncode, wall, rss, stdout_path.read_text(encoding="utf-8", errors="replace"), list(tail),
-                    tree_peak[0])
+                    peak["mib"], peak["at_s"], [round(m, 1) for m in peak["processes"]])
 
 
 def run_stage(stage: str, corpus: Path, stage_dir: Path) -> dict:
@@ -837,9 +850,22 @@ def run_stage(stage: str, corpus: Path, stage_dir: Path) -> dict:
         return {"error": f"exit status {run.returncode}", "stderr_tail": run.stderr_tail,
                 "wall_s": run.wall_s, "peak_rss_mib": run.peak_rss_mib}
     result = json.loads(result_path.read_text(encoding="utf-8"))
-    result.update(wall_s=run.wall_s, peak_rss_mib=run.peak_rss_mib, peak_tree_rss_mib=run.peak_tree_rss_mib)
+    result.update(wall_s=run.wall_s, peak_rss_mib=run.peak_rss_mib, peak_tree_rss_mib=run.peak_tree_rss_mib,
+                  peak_tree_at_s=run.peak_tree_at_s, peak_tree_processes_mib=run.peak_tree_processes_mib)
     _progress(f"stage {stage}: {result['seconds']:.2f}s, peak RSS {run.peak_rss_mib:.0f} MiB")
     return result
+
+
+def _peak_where(run: ChildRun) -> str:
+    """When the tree's peak fell and what it was made of: " at 121 s: 1106 + 318 + 309"."""
+    if run.peak_tree_at_s is None:
+        return ""
+    return f" at {run.peak_tree_at_s:.0f} s: " + " + ".join(f"{m:.0f}" for m in _sizeable(run.peak_tree_processes_mib))
+
+
+def _sizeable(processes: list[float]) -> list[float]:
+    """The processes worth naming in a peak: multiprocessing's helpers hold a few MiB."""
+    return [m for m in processes if m >= 20]
 
 
 _SUMMARY_RE = re.compile(r"^release (\S+) \((new|unchanged)\) in ([0-9.]+)s", re.MULTILINE)
@@ -855,6 +881,7 @@ def run_cli(corpus: Path, warehouse_dir: Path, label: str, profile_path: Path | 
     _progress(f"{label}: dangjian run over {corpus}")
     run = _spawn(cmd, label, warehouse_dir.parent / f"{warehouse_dir.name}.{label}.stdout.txt")
     result = {"seconds": run.wall_s, "peak_rss_mib": run.peak_rss_mib, "peak_tree_rss_mib": run.peak_tree_rss_mib,
+              "peak_tree_at_s": run.peak_tree_at_s, "peak_tree_processes_mib": run.peak_tree_processes_mib,
               "returncode": run.returncode, "summary": run.stdout.strip().splitlines()}
     m = _SUMMARY_RE.search(run.stdout)
     if run.returncode != 0 or m is None:
@@ -862,7 +889,7 @@ def run_cli(corpus: Path, warehouse_dir: Path, label: str, profile_path: Path | 
     else:
         result.update(version=m.group(1), new_release=m.group(2) == "new", run_s=float(m.group(3)))
     _progress(f"{label}: {run.wall_s:.1f}s, peak RSS {run.peak_rss_mib:.0f} MiB "
-              f"(process tree {run.peak_tree_rss_mib:.0f} MiB), exit {run.returncode}")
+              f"(process tree {run.peak_tree_rss_mib:.0f} MiB{_peak_where(run)}), exit {run.returncode}")
     return result
 
 
@@ -1037,7 +1064,9 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
         "units": {"MB": "10^6 bytes of raw corpus files",
                   "peak_rss_mib": "MiB, the largest single process of the measured child's tree (os.wait4)",
-                  "peak_tree_rss_mib": "MiB, the whole tree (child and worker processes) at once, sampled every 0.25 s"},
+                  "peak_tree_rss_mib": "MiB, the whole tree (child and worker processes) at once, sampled every 0.25 s",
+                  "peak_tree_at_s": "seconds after the child started when the tree's peak was sampled",
+                  "peak_tree_processes_mib": "MiB of each process of the tree at its peak, largest first"},
         "sizes": {},
     }
     for n in sizes:
@@ -1059,6 +1088,11 @@ def main(argv: list[str] | None = None) -> int:
               else "  ratio vs OpenCC: not available")
         print(f"  incremental: +1 file {inc['add_one']['seconds']:.1f}s, 1 file changed {inc['change_one']['seconds']:.1f}s "
               f"(full run {result['e2e']['seconds']:.1f}s)")
+        e2e = result["e2e"]
+        if e2e.get("peak_tree_at_s") is not None:
+            print(f"  memory: the full run's process tree peaked at {e2e['peak_tree_rss_mib']:.0f} MiB, "
+                  f"{e2e['peak_tree_at_s']:.0f} s into it; its processes then (MiB, largest first): "
+                  f"{', '.join(f'{m:.0f}' for m in _sizeable(e2e['peak_tree_processes_mib']))}")
         for name, stage in list(result["stages"].items()) + [("e2e", result["e2e"])]:
             if "error" in stage:
                 print(f"  FAILED {name}: {stage['error']}; last lines of its stderr:")
