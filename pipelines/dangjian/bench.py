@@ -717,10 +717,10 @@ class ChildRun:
     peak_tree_at_s: float | None = None  # when the tree's peak was sampled, seconds after the child started
     peak_tree_processes_mib: list[float] = field(default_factory=list)  # each process's share of it, largest first
 
-
-def _tree_rss_mib(root: int) -> float:
-    """Resident memory of ``root`` and all its descendants now, from /proc (Linux; 0 elsewhere)."""
-    return sum(_tree_rss(root))
+    def memory(self) -> dict:
+        """The memory figures a result carries."""
+        return {"peak_rss_mib": self.peak_rss_mib, "peak_tree_rss_mib": self.peak_tree_rss_mib,
+                "peak_tree_at_s": self.peak_tree_at_s, "peak_tree_processes_mib": self.peak_tree_processes_mib}
 
 
 def _tree_rss(root: int) -> list[float]:
@@ -810,8 +810,9 @@ def _spawn(cmd: list[str], label: str, stdout_path: Path) -> ChildRun:
         def sample() -> None:
             while running.is_set():
                 processes = _tree_rss(proc.pid)
-                if sum(processes) > peak["mib"]:
-                    peak.update(mib=sum(processes), at_s=time.perf_counter() - started, processes=processes)
+                total = sum(processes)
+                if total > peak["mib"]:
+                    peak.update(mib=total, at_s=time.perf_counter() - started, processes=processes)
                 time.sleep(0.25)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -850,17 +851,16 @@ def run_stage(stage: str, corpus: Path, stage_dir: Path) -> dict:
         return {"error": f"exit status {run.returncode}", "stderr_tail": run.stderr_tail,
                 "wall_s": run.wall_s, "peak_rss_mib": run.peak_rss_mib}
     result = json.loads(result_path.read_text(encoding="utf-8"))
-    result.update(wall_s=run.wall_s, peak_rss_mib=run.peak_rss_mib, peak_tree_rss_mib=run.peak_tree_rss_mib,
-                  peak_tree_at_s=run.peak_tree_at_s, peak_tree_processes_mib=run.peak_tree_processes_mib)
+    result.update(wall_s=run.wall_s, **run.memory())
     _progress(f"stage {stage}: {result['seconds']:.2f}s, peak RSS {run.peak_rss_mib:.0f} MiB")
     return result
 
 
-def _peak_where(run: ChildRun) -> str:
-    """When the tree's peak fell and what it was made of: " at 121 s: 1106 + 318 + 309"."""
-    if run.peak_tree_at_s is None:
+def _peak_where(at_s: float | None, processes: list[float]) -> str:
+    """When the tree's peak fell and what it was made of: " at 121 s: 1106 + 318 + 309" (MiB, largest first)."""
+    if at_s is None:
         return ""
-    return f" at {run.peak_tree_at_s:.0f} s: " + " + ".join(f"{m:.0f}" for m in _sizeable(run.peak_tree_processes_mib))
+    return f" at {at_s:.0f} s: " + " + ".join(f"{m:.0f}" for m in _sizeable(processes))
 
 
 def _sizeable(processes: list[float]) -> list[float]:
@@ -880,16 +880,15 @@ def run_cli(corpus: Path, warehouse_dir: Path, label: str, profile_path: Path | 
     cmd += ["run", "--raw-dir", str(corpus), "--warehouse-dir", str(warehouse_dir), "--log-level", "WARNING"]
     _progress(f"{label}: dangjian run over {corpus}")
     run = _spawn(cmd, label, warehouse_dir.parent / f"{warehouse_dir.name}.{label}.stdout.txt")
-    result = {"seconds": run.wall_s, "peak_rss_mib": run.peak_rss_mib, "peak_tree_rss_mib": run.peak_tree_rss_mib,
-              "peak_tree_at_s": run.peak_tree_at_s, "peak_tree_processes_mib": run.peak_tree_processes_mib,
-              "returncode": run.returncode, "summary": run.stdout.strip().splitlines()}
+    result = {"seconds": run.wall_s, **run.memory(), "returncode": run.returncode,
+              "summary": run.stdout.strip().splitlines()}
     m = _SUMMARY_RE.search(run.stdout)
     if run.returncode != 0 or m is None:
         result.update(error=f"exit status {run.returncode}", stderr_tail=run.stderr_tail)
     else:
         result.update(version=m.group(1), new_release=m.group(2) == "new", run_s=float(m.group(3)))
     _progress(f"{label}: {run.wall_s:.1f}s, peak RSS {run.peak_rss_mib:.0f} MiB "
-              f"(process tree {run.peak_tree_rss_mib:.0f} MiB{_peak_where(run)}), exit {run.returncode}")
+              f"(process tree {run.peak_tree_rss_mib:.0f} MiB{_peak_where(run.peak_tree_at_s, run.peak_tree_processes_mib)}), exit {run.returncode}")
     return result
 
 
@@ -1090,9 +1089,8 @@ def main(argv: list[str] | None = None) -> int:
               f"(full run {result['e2e']['seconds']:.1f}s)")
         e2e = result["e2e"]
         if e2e.get("peak_tree_at_s") is not None:
-            print(f"  memory: the full run's process tree peaked at {e2e['peak_tree_rss_mib']:.0f} MiB, "
-                  f"{e2e['peak_tree_at_s']:.0f} s into it; its processes then (MiB, largest first): "
-                  f"{', '.join(f'{m:.0f}' for m in _sizeable(e2e['peak_tree_processes_mib']))}")
+            print(f"  memory: the full run's process tree peaked at {e2e['peak_tree_rss_mib']:.0f} MiB"
+                  f"{_peak_where(e2e['peak_tree_at_s'], e2e['peak_tree_processes_mib'])} MiB")
         for name, stage in list(result["stages"].items()) + [("e2e", result["e2e"])]:
             if "error" in stage:
                 print(f"  FAILED {name}: {stage['error']}; last lines of its stderr:")
