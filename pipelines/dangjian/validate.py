@@ -950,9 +950,22 @@ def _shares(spec: dict, rows, docs: pa.Array, outcomes: list[ExpectationOutcome]
 
     codes, uniques = pd.factorize(pd.Series(docs.to_numpy(zero_copy_only=False), dtype=object), use_na_sentinel=False)
     n = len(uniques)
-    everything = np.ones(len(rows), dtype=bool)
+    zeros = [0] * n
+    everything = np.bincount(codes, minlength=n).tolist()
+    nulls: dict[str, Any] = {}  # column -> its null mask, or None when it has no nulls
+    domains: dict[str, Any] = {}  # row condition -> its mask
 
-    def per_doc(mask) -> list[int]:
+    def null(column: str):
+        if column not in nulls:
+            mask = rows[column].isna().to_numpy()
+            nulls[column] = mask if mask.any() else None
+        return nulls[column]
+
+    def per_doc(domain, mask) -> list[int]:
+        if mask is None:
+            return zeros
+        if domain is not None:
+            mask = mask & domain
         return np.bincount(codes[mask], minlength=n).tolist()
 
     lines: dict[str, list] = {}
@@ -960,31 +973,36 @@ def _shares(spec: dict, rows, docs: pa.Array, outcomes: list[ExpectationOutcome]
         kwargs = spec["expectations"][o.line]["kwargs"]
         if o.observed.keys() & {"exception", "not_evaluated"}:
             return None
-        domain = everything
+        domain = None
         if kwargs.get("row_condition"):
-            domain = np.zeros(len(rows), dtype=bool)
-            domain[filter_rows(rows, kwargs["row_condition"], kwargs).index.to_numpy()] = True
+            key = json.dumps(kwargs["row_condition"], sort_keys=True, default=str)
+            if key not in domains:
+                mask = np.zeros(len(rows), dtype=bool)
+                mask[filter_rows(rows, kwargs["row_condition"], kwargs).index.to_numpy()] = True
+                domains[key] = mask
+            domain = domains[key]
         if "column" in kwargs:
-            null = rows[kwargs["column"]].isna().to_numpy()
-        elif "column_A" in kwargs:
-            both = rows[[kwargs["column_A"], kwargs["column_B"]]].isna()
-            how = kwargs.get("ignore_row_if", _PAIR_DEFAULT)
-            null = {"both_values_are_missing": both.all(axis=1), "either_value_is_missing": both.any(axis=1)}.get(
-                how, pd.Series(False, index=rows.index)).to_numpy()
-        elif "column_list" in kwargs:
-            both = rows[list(kwargs["column_list"])].isna()
-            how = kwargs.get("ignore_row_if", _MULTICOLUMN_DEFAULT)
-            null = {"all_values_are_missing": both.all(axis=1), "any_value_is_missing": both.any(axis=1)}.get(
-                how, pd.Series(False, index=rows.index)).to_numpy()
+            missing_rows = null(kwargs["column"])
         else:
-            return None
-        element = per_doc(domain)
-        missing = per_doc(domain & null) if "missing_count" in o.observed else None
+            columns = [kwargs["column_A"], kwargs["column_B"]] if "column_A" in kwargs else list(kwargs.get("column_list") or [])
+            if not columns:
+                return None
+            masks = [null(c) for c in columns]
+            how = kwargs.get("ignore_row_if", _PAIR_DEFAULT if "column_A" in kwargs else _MULTICOLUMN_DEFAULT)
+            if how in ("both_values_are_missing", "all_values_are_missing"):
+                missing_rows = None if any(m is None for m in masks) else np.logical_and.reduce(masks)
+            elif how in ("either_value_is_missing", "any_value_is_missing"):
+                found = [m for m in masks if m is not None]
+                missing_rows = np.logical_or.reduce(found) if found else None
+            else:  # "neither", "never": no row is left out
+                missing_rows = None
+        element = everything if domain is None else per_doc(None, domain)
+        missing = per_doc(domain, missing_rows) if "missing_count" in o.observed else None
         found = o.observed.get("unexpected_count")
         if not found:
-            unexpected = [0] * n
+            unexpected = zeros
         elif o.expectation == "expect_column_values_to_not_be_null":
-            unexpected = per_doc(domain & null)
+            unexpected = per_doc(domain, missing_rows)
         else:
             return None
         if (sum(element), sum(missing) if missing is not None else None, sum(unexpected)) != (
