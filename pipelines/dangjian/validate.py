@@ -897,12 +897,6 @@ def _shared_validator(expectations_dir: Path | None) -> _Validator:
     return _SHARED[folder]
 
 
-def check_frame(table_name: str, frame: pa.Table, runnable: list[int], expectations_dir: Path | None,
-                previous_rows: int | None = None) -> list[ExpectationOutcome]:
-    """GE's outcomes of suite lines on a frame from :func:`prepare`."""
-    return _shared_validator(expectations_dir).check(table_name, frame, runnable, previous_rows)
-
-
 def check_batch(table_name: str, frame: pa.Table, docs: pa.Array, runnable: list[int],
                 expectations_dir: Path | None) -> tuple[list[ExpectationOutcome], dict | None]:
     """A batch of documents: GE's outcomes of row-wise suite lines on a frame
@@ -1237,14 +1231,33 @@ class _Cache:
 
     def load_shares(self, batch: str) -> dict | None:
         """A batch's documents' shares (``shares-<fingerprint>.json``), kept
-        while the batch is."""
+        while the batch is: ``docs``, ``doc_fingerprints``, and per suite
+        line its three lists of counts, one number per document."""
         try:
-            return json.loads((self.folder / f"shares-{batch.removeprefix('rows-')}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            found = json.loads((self.folder / f"shares-{batch.removeprefix('rows-')}.json").read_text(encoding="utf-8"))
+            counts = found.pop("counts")
+            found["lines"] = {line: [None if i is None else counts[i] for i in refs] for line, refs in found["lines"].items()}
+        except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
             return None
+        return found
 
     def save_shares(self, batch: str, content: dict) -> None:
-        self.save(f"shares-{batch.removeprefix('rows-')}", content)
+        # Most rules count the same rows (all of them, none failing): each
+        # distinct list is written once, and the lines refer to it.
+        counts: list[list[int]] = []
+        seen: dict[tuple, int] = {}
+
+        def ref(found: list[int] | None) -> int | None:
+            if found is None:
+                return None
+            key = tuple(found)
+            if key not in seen:
+                seen[key] = len(counts)
+                counts.append(found)
+            return seen[key]
+
+        lines = {line: [ref(c) for c in found] for line, found in content["lines"].items()}
+        self.save(f"shares-{batch.removeprefix('rows-')}", {**content, "counts": counts, "lines": lines})
 
     def prune(self) -> None:
         for path in self.folder.iterdir():
