@@ -177,6 +177,30 @@ def test_added_file_validates_only_its_document_and_relinks_unchanged_files(fold
                                 (warehouse / RELEASES / new / "numbers.parquet").stat())
 
 
+def test_changed_file_validates_only_its_new_version(folder):
+    """The five unchanged documents of the changed one's validation batch
+    count by their shares of its outcomes: they become a batch of their own,
+    and only the new version is validated."""
+    raw, warehouse, tmp = folder
+    tables = ("documents", "sentences", "numbers")
+    before = {t: _validated_batches(warehouse, t) for t in tables}
+    path = raw / "001_fb00645a8e6ebd2d.txt"
+
+    def doc_id() -> str:
+        with duckdb.connect(str(warehouse / PUBLISHED_DB), read_only=True) as con:
+            return con.execute("SELECT doc_id FROM documents WHERE source_path = ?", [path.name]).fetchall()[0][0]
+
+    old = doc_id()
+    path.write_text(path.read_text(encoding="utf-8").replace("1419个", "1420个"), encoding="utf-8")
+    assert materialize(raw, warehouse).success
+    new = doc_id()
+    for table, batches in before.items():
+        [docs] = batches.values()  # six documents, one batch
+        assert old in docs and new not in docs
+        after = sorted(_validated_batches(warehouse, table).values())
+        assert after == sorted([[new], [d for d in docs if d != old]]), table
+
+
 def test_published_database_after_a_change_equals_its_release(folder):
     raw, warehouse, tmp = folder
     path = raw / "001_fb00645a8e6ebd2d.txt"
