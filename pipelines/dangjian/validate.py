@@ -986,8 +986,8 @@ def _shares(spec: dict, rows, docs: pa.Array, outcomes: list[ExpectationOutcome]
             if how in ("both_values_are_missing", "all_values_are_missing"):
                 missing_rows = None if any(m is None for m in masks) else np.logical_and.reduce(masks)
             elif how in ("either_value_is_missing", "any_value_is_missing"):
-                found = [m for m in masks if m is not None]
-                missing_rows = np.logical_or.reduce(found) if found else None
+                some = [m for m in masks if m is not None]
+                missing_rows = np.logical_or.reduce(some) if some else None
             else:  # "neither", "never": no row is left out
                 missing_rows = None
         element = everything if domain is None else per_doc(None, domain)
@@ -1091,6 +1091,13 @@ def _counted(first: ExpectationOutcome, counts: dict[str, int], sample: list | N
     else:
         success = (considered - unexpected) / considered >= (1.0 if mostly is None else float(mostly))
     return dataclasses.replace(first, success=success, observed=observed)
+
+
+def _shares_at(lines: dict[str, list], positions: Sequence[int | None]) -> dict[str, list]:
+    """Shares' lines (:func:`_shares`) for the documents at ``positions`` of
+    theirs, in that order; None for a document without rows (every count 0)."""
+    return {line: [None if c is None else [0 if k is None else c[k] for k in positions] for c in counts]
+            for line, counts in lines.items()}
 
 
 def _share_of(outcome: ExpectationOutcome, shares: list, keep: Sequence[int]) -> ExpectationOutcome:
@@ -1459,7 +1466,7 @@ class _WarehouseValidation:
         in_part = 0
         for name, outcomes in broken:
             shares = cache.load_shares(name)
-            if shares is None or not own:
+            if shares is None:
                 continue
             keep = [k for k, (d, fp) in enumerate(zip(shares["docs"], shares["doc_fingerprints"]))
                     if d in own and d not in covered and fp == doc_fingerprint(d)]
@@ -1473,8 +1480,7 @@ class _WarehouseValidation:
             kept = fingerprint(docs)
             cache.save(kept, {"docs": docs, "outcomes": _outcomes_json(outcomes)})
             cache.save_shares(kept, {"docs": docs, "doc_fingerprints": [shares["doc_fingerprints"][k] for k in keep],
-                                     "lines": {line: [None if c is None else [c[k] for k in keep] for c in counts]
-                                               for line, counts in shares["lines"].items()}})
+                                     "lines": _shares_at(shares["lines"], keep)})
             covered.update(docs)
             parts.append((_doc_order(docs[0]), outcomes))
             in_part += len(docs)
@@ -1509,12 +1515,8 @@ class _WarehouseValidation:
             if shares is not None and not unevaluated[k] and docs:
                 # in the batch's order of documents, which the rows' order need not be
                 at = {d: i for i, d in enumerate(shares["docs"])}
-                cache.save_shares(name, {
-                    "docs": docs,
-                    "doc_fingerprints": [doc_fingerprint(d) for d in docs],
-                    "lines": {line: [None if c is None else [c[at[d]] if d in at else 0 for d in docs] for c in counts]
-                              for line, counts in shares["lines"].items()},
-                })
+                cache.save_shares(name, {"docs": docs, "doc_fingerprints": [doc_fingerprint(d) for d in docs],
+                                         "lines": _shares_at(shares["lines"], [at.get(d) for d in docs])})
             parts.append((_doc_order(docs[0]) if docs else (), outcomes))
         parts.sort(key=lambda p: p[0])
 
