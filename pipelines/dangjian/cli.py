@@ -141,7 +141,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         instance = dg.DagsterInstance.ephemeral()
     run_config = {
         "resources": {"warehouse": {"config": {"raw_dir": str(raw_dir), "warehouse_dir": str(warehouse_dir),
-                                               "accept_row_drop": args.accept_row_drop}}},
+                                               "accept_row_drop": args.accept_row_drop, "rehash": args.rehash}}},
         "loggers": {"console": {"config": {"log_level": args.log_level}}},
     }
     started = time.monotonic()
@@ -184,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--warehouse-dir", help="output folder (default: $DANGJIAN_WAREHOUSE_DIR or ./warehouse)")
     r.add_argument("--accept-row-drop", action="store_true",
                    help="publish even if a table lost more than 20%% of its rows since the last release (after a deliberate removal)")
+    r.add_argument("--rehash", action="store_true",
+                   help="read and hash every raw file, even those unchanged in size and times since the last run")
     r.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     r.set_defaults(func=cmd_run)
     return p

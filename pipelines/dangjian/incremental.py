@@ -10,7 +10,10 @@ the input key it last processed per document. A run then
 - deletes the rows of documents that are gone or changed;
 - keeps every other row as it is (only ``source_path`` follows a rename).
 
-The state table is internal to the working database and never published.
+The state table is internal to the working database and never published,
+as is ``state.raw_index``: per raw file, the ``stat`` under which its bytes
+were hashed, so that a re-run need not read a file that has not changed
+(:class:`dangjian.sources.Indexed`).
 
 Batches of documents are independent of each other, so they may run in
 worker processes (:func:`ordered_map`): a batch's inputs go to the worker as
@@ -40,9 +43,10 @@ import duckdb
 import pyarrow as pa
 
 from dangjian.schema import Table
-from dangjian.sources import SourceEntry
+from dangjian.sources import Indexed, SourceEntry
 
 STATE = '"state"."stage_inputs"'
+RAW_INDEX = '"state"."raw_index"'
 WORKERS_ENV = "DANGJIAN_WORKERS"
 BATCH_ENV = "DANGJIAN_BATCH_DOCS"
 #: Documents per batch in the per-document stages: enough to keep workers
@@ -91,6 +95,36 @@ def set_stage_inputs(con: duckdb.DuckDBPyConnection, stage: str, keys: dict[str,
         con.execute(f"INSERT INTO {STATE} SELECT ?, doc_id, input_key FROM _keys", [stage])
     finally:
         con.unregister("_keys")
+
+
+_RAW_INDEX_SCHEMA = pa.schema([("path", pa.string()), ("size_bytes", pa.int64()), ("mtime_ns", pa.int64()),
+                               ("ctime_ns", pa.int64()), ("inode", pa.uint64()), ("device", pa.uint64()),
+                               ("sha256", pa.string()), ("hashed_ns", pa.int64())])
+_RAW_INDEX_FIELDS = _RAW_INDEX_SCHEMA.names[1:]
+
+
+def raw_index(con: duckdb.DuckDBPyConnection) -> dict[str, Indexed]:
+    """The raw-folder index as the last finished ingest left it (empty at first)."""
+    con.execute('CREATE SCHEMA IF NOT EXISTS "state"')
+    con.register("_empty_index", _RAW_INDEX_SCHEMA.empty_table())
+    try:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_INDEX} AS SELECT * FROM _empty_index")
+    finally:
+        con.unregister("_empty_index")
+    rows = con.execute(f"SELECT path, {', '.join(_RAW_INDEX_FIELDS)} FROM {RAW_INDEX}").fetchall()
+    return {path: Indexed(*fields) for path, *fields in rows}
+
+
+def set_raw_index(con: duckdb.DuckDBPyConnection, index: dict[str, Indexed]) -> None:
+    """Replace the raw-folder index; done with the ingest's stage marker, in its transaction."""
+    raw_index(con)  # creates the table on first use
+    columns = {"path": list(index)} | {f: [getattr(e, f) for e in index.values()] for f in _RAW_INDEX_FIELDS}
+    con.execute(f"DELETE FROM {RAW_INDEX}")
+    con.register("_index", pa.table(columns, schema=_RAW_INDEX_SCHEMA))
+    try:
+        con.execute(f"INSERT INTO {RAW_INDEX} SELECT * FROM _index")
+    finally:
+        con.unregister("_index")
 
 
 def mark_done(con: duckdb.DuckDBPyConnection, stage: str, keys: dict[str, str]) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from dangjian import incremental as inc
 from dangjian.document import NoTextError, doc_id_for, read_document, stable_id
-from dangjian.sources import MANIFEST_NAME, RawFile, SourceEntry, load_manifest, scan
+from dangjian.sources import MANIFEST_NAME, Indexed, RawFile, SourceEntry, load_manifest, read_raw_file, scan
 from dangjian.text.decode import DecodeError
 
 Progress = Callable[[str], None]
@@ -39,6 +39,8 @@ class IngestResult:
     paths: dict[str, list[str]] = field(default_factory=dict)  # every current doc_id → its paths, sorted
     processed: int = 0  # documents decoded and normalised in this run
     workers: int = 1  # processes that read them (1: this one)
+    index: dict[str, Indexed] = field(default_factory=dict)  # the raw-folder index for the next run
+    files_read: int = 0  # files whose bytes were read and hashed (the others: by the index)
 
 
 def _account(result: IngestResult, f: RawFile, status: str, doc_id: str | None = None, reason: str | None = None) -> None:
@@ -105,13 +107,18 @@ def ingest_folder(
     on_batch: Callable[[list[dict]], None] | None = None,
     batch_size: int = 500,
     workers: int | None = 1,
+    index: dict[str, Indexed] | None = None,
 ) -> IngestResult:
     """Read, decode, clean and normalise every new or changed file under ``raw_dir``.
 
     Files are read in batches of ``batch_size`` files to decode, in
     ``workers`` processes (see ``incremental.worker_count``; 1, the default,
     reads here). Whatever the workers, files are accounted for in path order
-    and the result is the same."""
+    and the result is the same.
+
+    With ``index`` (the raw-folder index of the last run), a file it records
+    unchanged is not read unless its document must be processed again; the
+    result holds the index for the next run (``result.index``)."""
     manifest: dict[str, SourceEntry] = load_manifest(raw_dir)
     known = known or {}
     result = IngestResult()
@@ -129,12 +136,20 @@ def ingest_folder(
         chunk: list[tuple[RawFile, str | None, str | None, bool]] = []
         items: list[tuple] = []
         first: dict[str, bool] = {}  # doc_id → whether its first file is read
-        for f in scan(raw_dir):
+        for f in scan(raw_dir, index):
             doc_id = key = None
             read = False
             if f.path != MANIFEST_NAME and f.error is None:
                 doc_id = doc_id_for(f.sha256)
                 key = inc.input_key(f.sha256, manifest.get(f.path))
+                if f.from_index and (first.get(doc_id) or (doc_id not in first and known.get(doc_id) != key)):
+                    # Its document is to be read (new input key, or an earlier
+                    # file with its bytes is): these bytes are needed, and
+                    # what is read now is trusted over the index.
+                    f = read_raw_file(raw_dir, raw_dir / f.path)
+                    doc_id = doc_id_for(f.sha256) if f.error is None else None
+                    key = inc.input_key(f.sha256, manifest.get(f.path)) if f.error is None else None
+            if doc_id is not None:
                 if doc_id not in first:
                     read = first[doc_id] = known.get(doc_id) != key
                     if read:
@@ -143,6 +158,9 @@ def ingest_folder(
                     # Kept, or a duplicate of a kept document: its bytes are
                     # not needed again, and a batch may hold thousands.
                     f = dataclasses.replace(f, data=None)
+            if f.seen is not None:
+                result.index[f.path] = f.seen
+            result.files_read += f.error is None and not f.from_index
             chunk.append((f, doc_id, key, read))
             if len(items) >= batch_size or len(chunk) >= 20 * batch_size:
                 chunks.append(chunk)
@@ -200,6 +218,7 @@ def ingest_folder(
     if progress:
         elapsed = time.monotonic() - started
         by = f" by {result.workers} workers" if result.workers > 1 else ""
+        unread = f"; {done - result.files_read} files known unchanged by the index, not read" if index else ""
         progress(f"ingest: {done} files → {len(result.keys)} documents ({result.processed} processed{by}, "
-                 f"{len(result.kept)} unchanged), {len(result.rejected_files)} rejected, in {elapsed:.1f}s")
+                 f"{len(result.kept)} unchanged), {len(result.rejected_files)} rejected{unread}, in {elapsed:.1f}s")
     return result

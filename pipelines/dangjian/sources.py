@@ -5,6 +5,13 @@ Every file under the raw folder is accounted for. ``scan`` yields one
 comes back with ``error`` set instead of raising, so one bad file never stops
 a run.
 
+A re-run need not read a file it has read before. The raw-folder index
+(``Indexed``, kept by ingest in the working database) remembers, per path,
+the file's size, modification and change times, inode and device as they
+were when its bytes were hashed. A file whose record is the same, and was
+hashed well after its last change, keeps its sha256 without being read, so
+an unchanged folder costs a ``stat`` per file rather than its bytes.
+
 The sources manifest (``sources.csv`` at the top of the raw folder) records
 what the articles themselves state about their origin: title, publisher,
 date, URL, script and rights. It is edited by hand; the pipeline reads it
@@ -16,7 +23,8 @@ import csv
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +40,40 @@ class RawFile:
     data: bytes | None
     error: str | None = None  # error class when the file could not be read
     reason: str | None = None
+    # What the raw-folder index keeps of a regular file (None if it could not
+    # be read), and whether its sha256 came from there: then ``data`` is None.
+    seen: Indexed | None = None
+    from_index: bool = False
+
+
+# A change to a file within this long before its bytes were hashed might not
+# show in its times (file systems keep them in ticks of up to 2 s), so such a
+# record is not trusted: the file is read again next time.
+RACY_NS = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """A file as the raw-folder index records it: its ``stat`` when it was
+    hashed, the sha256 of its bytes, and when (``hashed_ns``, wall clock)."""
+
+    size_bytes: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+    device: int
+    sha256: str
+    hashed_ns: int
+
+    def same_file(self, st: os.stat_result) -> bool:
+        """Whether ``st`` says this is the file that was hashed, unchanged.
+        The change time moves on every write and cannot be set back, so a
+        file rewritten to the same size and given back its old mtime is still
+        caught; a record made within :data:`RACY_NS` of the file's last change
+        is never trusted."""
+        return (st.st_size == self.size_bytes and st.st_mtime_ns == self.mtime_ns and st.st_ctime_ns == self.ctime_ns
+                and st.st_ino == self.inode and st.st_dev == self.device
+                and max(self.mtime_ns, self.ctime_ns) < self.hashed_ns - RACY_NS)
 
 
 @dataclass(frozen=True)
@@ -74,31 +116,45 @@ def list_paths(raw_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(raw_dir).as_posix())
 
 
-def read_raw_file(raw_dir: Path, path: Path) -> RawFile:
+def read_raw_file(raw_dir: Path, path: Path, index: Mapping[str, Indexed] | None = None) -> RawFile:
+    """The file at ``path``: its bytes and sha256, or why it cannot be read.
+    With ``index``, a file it records unchanged is not read: it comes back
+    with the recorded sha256, no data and ``from_index`` set."""
     rel = path.relative_to(raw_dir).as_posix()
-    if path.is_symlink():
-        return RawFile(rel, None, None, None, "symlink",
-                       f"symbolic link to {os.readlink(path)}: links are not followed; copy the file into the raw folder instead")
     try:
-        mode = path.stat().st_mode
+        st = os.lstat(path)
     except OSError as exc:
         return RawFile(rel, None, None, None, "unreadable", f"could not be read: {exc.strerror or exc}")
-    if not stat.S_ISREG(mode):
+    if stat.S_ISLNK(st.st_mode):
+        return RawFile(rel, None, None, None, "symlink",
+                       f"symbolic link to {os.readlink(path)}: links are not followed; copy the file into the raw folder instead")
+    if not stat.S_ISREG(st.st_mode):
         # A FIFO or device would block or never end; only regular files are articles.
         return RawFile(rel, None, None, None, "not_a_file", "not a regular file (a pipe, socket or device): remove it from the raw folder")
+    known = index.get(rel) if index is not None else None
+    if known is not None and known.same_file(st):
+        return RawFile(rel, known.size_bytes, known.sha256, None, seen=known, from_index=True)
+    hashed_ns = time.time_ns()
     try:
         data = path.read_bytes()
     except PermissionError:
         return RawFile(rel, None, None, None, "unreadable", "permission denied: make the file readable by the user running the pipeline")
     except OSError as exc:
         return RawFile(rel, None, None, None, "unreadable", f"could not be read: {exc.strerror or exc}")
-    return RawFile(rel, len(data), sha256_hex(data), data)
+    digest = sha256_hex(data)
+    # The stat taken before reading describes these bytes only if the file
+    # did not change meanwhile; if its size did, it is not indexed (read again next time).
+    seen = Indexed(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, digest, hashed_ns) \
+        if len(data) == st.st_size else None
+    return RawFile(rel, len(data), digest, data, seen=seen)
 
 
-def scan(raw_dir: Path) -> Iterator[RawFile]:
-    """Read every file under ``raw_dir`` in path order, one at a time."""
+def scan(raw_dir: Path, index: Mapping[str, Indexed] | None = None) -> Iterator[RawFile]:
+    """Read every file under ``raw_dir`` in path order, one at a time; with
+    ``index``, files it records unchanged come without their bytes (see
+    :func:`read_raw_file`)."""
     for path in list_paths(raw_dir):
-        yield read_raw_file(raw_dir, path)
+        yield read_raw_file(raw_dir, path, index)
 
 
 def _cell(row: dict, name: str) -> str | None:

@@ -30,6 +30,10 @@ class WarehouseResource(dg.ConfigurableResource):
     # else 500). See docs/scaling.md.
     workers: int = 0
     batch_docs: int = 0
+    # Read and hash every raw file, even those the raw-folder index records
+    # unchanged since they were last hashed (same size, times, inode). The
+    # daily schedule sets it, so every sha256 is checked at least once a day.
+    rehash: bool = False
 
     def raw_path(self) -> Path:
         return resolve_raw_dir(self.raw_dir or None)

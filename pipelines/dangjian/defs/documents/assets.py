@@ -60,6 +60,11 @@ def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     with connect(warehouse_dir) as con, transaction(con):
         inc.ensure_table(con, DOCUMENTS)
         known = inc.stage_inputs(con, "documents")
+        # Files the index records unchanged are not read (sources.Indexed);
+        # ``rehash`` reads and hashes every file, as the daily schedule does.
+        index = None if warehouse.rehash else inc.raw_index(con)
+        if warehouse.rehash:
+            context.log.info("rehash: reading and hashing every file, whatever the raw-folder index says")
 
         def store(rows: list[dict]) -> None:
             # A changed file keeps its doc_id only if its bytes are the same
@@ -72,7 +77,8 @@ def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             checkpoint(con)
 
         result = ingest_folder(raw_dir, progress=context.log.info, known=known, on_batch=store,
-                               batch_size=inc.batch_size(warehouse.batch_docs), workers=warehouse.workers)
+                               batch_size=inc.batch_size(warehouse.batch_docs), workers=warehouse.workers,
+                               index=index)
         if result.processed > BATCH_DOCS:
             # Reading documents here (no workers) loaded the gazetteer (main
             # localities). In a run this large the facts workers load their
@@ -86,12 +92,14 @@ def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         inc.drop_docs(con, DOCUMENTS, [d for d in stored if d not in result.keys])
         _set_paths(con, result.paths)
         inc.set_stage_inputs(con, "documents", result.keys)
+        inc.set_raw_index(con, result.index)
         write_table(con, SOURCE_FILES, to_arrow(SOURCE_FILES, result.source_files))
         write_table(con, REJECTED_FILES, to_arrow(REJECTED_FILES, result.rejected_files))
         counts = {t.name: inc.count(con, t) for t in (SOURCE_FILES, DOCUMENTS, REJECTED_FILES)}
     for reject in result.rejected_files:
         context.log.warning(f"rejected {reject['path']}: {reject['reason']}")
-    extra = {"documents processed": result.processed, "documents unchanged": len(result.kept)}
+    extra = {"documents processed": result.processed, "documents unchanged": len(result.kept),
+             "files read": result.files_read}
     for t in (SOURCE_FILES, DOCUMENTS, REJECTED_FILES):
         yield dg.MaterializeResult(asset_key=[t.stage, t.name],
                                    metadata={"dagster/row_count": counts[t.name], **(extra if t is DOCUMENTS else {})})
