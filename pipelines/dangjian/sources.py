@@ -52,7 +52,7 @@ class RawFile:
 RACY_NS = 2_000_000_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Indexed:
     """A file as the raw-folder index records it: its ``stat`` when it was
     hashed, the sha256 of its bytes, and when (``hashed_ns``, wall clock)."""
