@@ -15,10 +15,12 @@ import shutil
 import time
 
 import dagster as dg
+import duckdb
 import pytest
 from conftest import RAW
 from test_pipeline import materialize
 
+from dangjian import incremental as inc
 from dangjian import sources
 from dangjian.defs.jobs import daily_reingest
 from dangjian.defs.resources import WarehouseResource
@@ -144,3 +146,22 @@ def test_the_daily_schedule_rehashes():
     assert request.run_config["resources"]["warehouse"]["config"]["rehash"] is True
     # The job accepts it as run config (a misspelt field would fail here).
     assert dg.validate_run_config(defs.resolve_job_def("build_release"), request.run_config)
+
+
+def test_a_file_dated_beyond_64_bit_nanoseconds_is_read_each_time(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text(TEXTS["a.txt"], encoding="utf-8")
+    (raw / "b.txt").write_text(TEXTS["b.txt"], encoding="utf-8")
+    year_2300 = 10_413_792_000 * 10**9  # 2300-01-01 UTC, past 2**63 ns
+    os.utime(raw / "a.txt", ns=(year_2300, year_2300))
+    if (raw / "a.txt").stat().st_mtime_ns != year_2300:
+        pytest.skip("this file system cannot keep a date in 2300")
+    first = ingest_folder(raw)
+    assert sorted(first.index) == ["b.txt"] and first.processed == 2
+    # The index is stored and read back in a real DuckDB file.
+    with duckdb.connect(str(tmp_path / "work.duckdb")) as con:
+        inc.set_raw_index(con, first.index)
+        assert inc.raw_index(con) == first.index
+    again = ingest_folder(raw, known=first.keys, index=first.index)
+    assert again.files_read == 2 and again.processed == 0  # b.txt: within the racy window

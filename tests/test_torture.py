@@ -6,6 +6,7 @@ through the real asset graph, and each file's outcome is checked and printed
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -19,6 +20,7 @@ import pytest
 from conftest import RAW
 from test_pipeline import materialize
 
+from dangjian import sources
 from dangjian.ingest import ingest_folder
 from dangjian.warehouse import PUBLISHED_DB
 
@@ -245,3 +247,30 @@ def test_workers_read_the_corpus_as_one_process_does(tmp_path):
         known = {d: pooled.keys[d] for d in docs[changed:]}
         again = ingest_folder(raw, batch_size=1, workers=2, known=known)
         assert (again.workers, again.processed, len(again.kept)) == (workers, changed, len(known))
+
+
+def test_the_raw_index_changes_what_is_read_and_nothing_else(tmp_path):
+    """Over the torture corpus (rejections, duplicates, a later copy of a
+    rejected file), ingest with every file vouched for by the raw-folder
+    index gives the rows of reading every file, whichever documents must be
+    processed again: all, none, or every other one."""
+    raw = tmp_path / "raw"
+    build_corpus(raw, tmp_path / "outside")
+    shutil.copy(raw / "image.png", raw / "zz image again.png")
+    shutil.copy(raw / "same bytes A.txt", raw / "zz same bytes C.txt")
+    first = ingest_folder(raw)
+    # Records as if hashed long after each file's last change: all trusted.
+    trusted = {p: dataclasses.replace(e, hashed_ns=max(e.mtime_ns, e.ctime_ns) + sources.RACY_NS + 1)
+               for p, e in first.index.items()}
+    docs = sorted(first.keys)
+    for known in ({}, dict(first.keys), {d: first.keys[d] for d in docs[::2]}):
+        plain = ingest_folder(raw, known=known)
+        indexed = ingest_folder(raw, known=known, index=trusted)
+        assert indexed.source_files == plain.source_files
+        assert indexed.rejected_files == plain.rejected_files
+        assert indexed.documents == plain.documents
+        assert (indexed.keys, indexed.paths, indexed.kept) == (plain.keys, plain.paths, plain.kept)
+        assert {p: e.sha256 for p, e in indexed.index.items()} == {p: e.sha256 for p, e in plain.index.items()}
+        assert indexed.files_read + indexed.files_indexed == plain.files_read
+    assert ingest_folder(raw, known=first.keys, index=trusted).files_indexed == len(
+        [f for f in first.source_files if f["status"] in ("document", "duplicate", "manifest")])

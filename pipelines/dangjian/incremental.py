@@ -103,21 +103,25 @@ _RAW_INDEX_SCHEMA = pa.schema([("path", pa.string()), ("size_bytes", pa.int64())
 _RAW_INDEX_FIELDS = _RAW_INDEX_SCHEMA.names[1:]
 
 
-def raw_index(con: duckdb.DuckDBPyConnection) -> dict[str, Indexed]:
-    """The raw-folder index as the last finished ingest left it (empty at first)."""
+def _ensure_raw_index(con: duckdb.DuckDBPyConnection) -> None:
     con.execute('CREATE SCHEMA IF NOT EXISTS "state"')
     con.register("_empty_index", _RAW_INDEX_SCHEMA.empty_table())
     try:
         con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_INDEX} AS SELECT * FROM _empty_index")
     finally:
         con.unregister("_empty_index")
+
+
+def raw_index(con: duckdb.DuckDBPyConnection) -> dict[str, Indexed]:
+    """The raw-folder index as the last finished ingest left it (empty at first)."""
+    _ensure_raw_index(con)
     rows = con.execute(f"SELECT path, {', '.join(_RAW_INDEX_FIELDS)} FROM {RAW_INDEX}").fetchall()
     return {path: Indexed(*fields) for path, *fields in rows}
 
 
 def set_raw_index(con: duckdb.DuckDBPyConnection, index: dict[str, Indexed]) -> None:
     """Replace the raw-folder index; done with the ingest's stage marker, in its transaction."""
-    raw_index(con)  # creates the table on first use
+    _ensure_raw_index(con)
     columns = {"path": list(index)} | {f: [getattr(e, f) for e in index.values()] for f in _RAW_INDEX_FIELDS}
     con.execute(f"DELETE FROM {RAW_INDEX}")
     con.register("_index", pa.table(columns, schema=_RAW_INDEX_SCHEMA))

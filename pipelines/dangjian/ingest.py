@@ -40,7 +40,8 @@ class IngestResult:
     processed: int = 0  # documents decoded and normalised in this run
     workers: int = 1  # processes that read them (1: this one)
     index: dict[str, Indexed] = field(default_factory=dict)  # the raw-folder index for the next run
-    files_read: int = 0  # files whose bytes were read and hashed (the others: by the index)
+    files_read: int = 0  # files whose bytes were read and hashed, the manifest included
+    files_indexed: int = 0  # files the raw-folder index vouched for, not read
 
 
 def _account(result: IngestResult, f: RawFile, status: str, doc_id: str | None = None, reason: str | None = None) -> None:
@@ -161,6 +162,7 @@ def ingest_folder(
             if f.seen is not None:
                 result.index[f.path] = f.seen
             result.files_read += f.error is None and not f.from_index
+            result.files_indexed += f.from_index
             chunk.append((f, doc_id, key, read))
             if len(items) >= batch_size or len(chunk) >= 20 * batch_size:
                 chunks.append(chunk)
@@ -218,7 +220,7 @@ def ingest_folder(
     if progress:
         elapsed = time.monotonic() - started
         by = f" by {result.workers} workers" if result.workers > 1 else ""
-        unread = f"; {done - result.files_read} files known unchanged by the index, not read" if index else ""
+        unread = f"; {result.files_indexed} files known unchanged by the index, not read" if index else ""
         progress(f"ingest: {done} files → {len(result.keys)} documents ({result.processed} processed{by}, "
                  f"{len(result.kept)} unchanged), {len(result.rejected_files)} rejected{unread}, in {elapsed:.1f}s")
     return result

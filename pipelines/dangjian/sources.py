@@ -50,6 +50,7 @@ class RawFile:
 # show in its times (file systems keep them in ticks of up to 2 s), so such a
 # record is not trusted: the file is read again next time.
 RACY_NS = 2_000_000_000
+_INT64 = (-(2**63), 2**63 - 1)  # the index keeps times as 64-bit nanoseconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,9 +144,11 @@ def read_raw_file(raw_dir: Path, path: Path, index: Mapping[str, Indexed] | None
         return RawFile(rel, None, None, None, "unreadable", f"could not be read: {exc.strerror or exc}")
     digest = sha256_hex(data)
     # The stat taken before reading describes these bytes only if the file
-    # did not change meanwhile; if its size did, it is not indexed (read again next time).
-    seen = Indexed(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, digest, hashed_ns) \
-        if len(data) == st.st_size else None
+    # did not change meanwhile; if its size did, it is not indexed (read again
+    # next time). So is a file dated beyond what 64-bit nanoseconds hold
+    # (before 1677 or after 2262: `touch -d 2300-01-01` is allowed).
+    indexable = len(data) == st.st_size and all(_INT64[0] <= t <= _INT64[1] for t in (st.st_mtime_ns, st.st_ctime_ns))
+    seen = Indexed(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, digest, hashed_ns) if indexable else None
     return RawFile(rel, len(data), digest, data, seen=seen)
 
 
