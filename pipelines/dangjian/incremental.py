@@ -52,6 +52,12 @@ BATCH_ENV = "DANGJIAN_BATCH_DOCS"
 #: Documents per batch in the per-document stages: enough to keep workers
 #: busy, few enough that a batch's text and rows stay small in memory.
 BATCH_DOCS = 500
+#: Documents per batch in facts, where a run's memory peaks: the step's
+#: process holds up to ``workers + 1`` batches in flight, each with its
+#: documents' text going out and their rows coming back. At 10,000 documents
+#: 250 instead of 500 lowered the process tree's peak by about 180 MiB for
+#: 3-6 % more time (docs/scaling.md, *Memory*).
+FACTS_BATCH_DOCS = 250
 # The modules whose code decides the rows: a change to any of them re-runs
 # every document (a new release then shows what the change did).
 _CODE_FILES = ("document.py", "schema.py", "text")
@@ -237,11 +243,11 @@ def workers_for(batches: int, requested: int | None = None) -> int:
     return workers if batches > workers else 1
 
 
-def batch_size(requested: int | None = None) -> int:
-    """Documents per batch: ``requested`` if positive, else ``DANGJIAN_BATCH_DOCS``, else :data:`BATCH_DOCS`."""
+def batch_size(requested: int | None = None, default: int = BATCH_DOCS) -> int:
+    """Documents per batch: ``requested`` if positive, else ``DANGJIAN_BATCH_DOCS``, else ``default``."""
     if requested is None or requested <= 0:
         env = os.environ.get(BATCH_ENV, "").strip()
-        requested = int(env) if env else BATCH_DOCS
+        requested = int(env) if env else default
     return max(1, requested)
 
 

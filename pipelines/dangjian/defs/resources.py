@@ -27,7 +27,7 @@ class WarehouseResource(dg.ConfigurableResource):
     accept_row_drop: bool = False
     # Worker processes for batches of documents (0: DANGJIAN_WORKERS, else
     # one per CPU; 1: none) and documents per batch (0: DANGJIAN_BATCH_DOCS,
-    # else 500). See docs/scaling.md.
+    # else 500; 250 in facts). See docs/scaling.md.
     workers: int = 0
     batch_docs: int = 0
     # Read and hash every raw file, even those the raw-folder index records

@@ -24,7 +24,8 @@ def facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
 
     with connect(warehouse.warehouse_path()) as con, transaction(con):
         processed = update_per_document(con, "facts", FACT_TABLES, fact_rows, context.log.info, inputs=(SENTENCES,),
-                                        workers=warehouse.workers, batch_docs=warehouse.batch_docs)
+                                        workers=warehouse.workers,
+                                        batch_docs=inc.batch_size(warehouse.batch_docs, default=inc.FACTS_BATCH_DOCS))
         counts = {t.name: inc.count(con, t) for t in FACT_TABLES}
     context.log.info(", ".join(f"{n} {t}" for t, n in counts.items()) + f"; {processed} documents processed")
     for t in FACT_TABLES:
