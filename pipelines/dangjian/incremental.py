@@ -55,8 +55,8 @@ BATCH_DOCS = 500
 #: Documents per batch in facts, where a run's memory peaks: the step's
 #: process holds up to ``workers + 1`` batches in flight, each with its
 #: documents' text going out and their rows coming back. At 10,000 documents
-#: 250 instead of 500 lowered the process tree's peak by about 180 MiB for
-#: 3-6 % more time (docs/scaling.md, *Memory*).
+#: 250 instead of 500 lowered the process tree's peak by about 230 MiB for
+#: about 3 % more time (docs/scaling.md, *Memory*).
 FACTS_BATCH_DOCS = 250
 # The modules whose code decides the rows: a change to any of them re-runs
 # every document (a new release then shows what the change did).
@@ -110,12 +110,7 @@ _RAW_INDEX_FIELDS = _RAW_INDEX_SCHEMA.names[1:]
 
 
 def _ensure_raw_index(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute('CREATE SCHEMA IF NOT EXISTS "state"')
-    con.register("_empty_index", _RAW_INDEX_SCHEMA.empty_table())
-    try:
-        con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_INDEX} AS SELECT * FROM _empty_index")
-    finally:
-        con.unregister("_empty_index")
+    _create_if_missing(con, "state", "raw_index", _RAW_INDEX_SCHEMA)
 
 
 def raw_index(con: duckdb.DuckDBPyConnection) -> dict[str, Indexed]:
@@ -167,10 +162,14 @@ def unmark(con: duckdb.DuckDBPyConnection, stage: str, doc_ids: Iterable[str]) -
 
 def ensure_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     """Create ``stage.name`` with the table's schema if it does not exist."""
-    con.execute(f'CREATE SCHEMA IF NOT EXISTS "{table.stage}"')
-    con.register("_empty", table.arrow_schema.empty_table())
+    _create_if_missing(con, table.stage, table.name, table.arrow_schema)
+
+
+def _create_if_missing(con: duckdb.DuckDBPyConnection, schema: str, name: str, arrow_schema: pa.Schema) -> None:
+    con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    con.register("_empty", arrow_schema.empty_table())
     try:
-        con.execute(f'CREATE TABLE IF NOT EXISTS "{table.stage}"."{table.name}" AS SELECT * FROM _empty')
+        con.execute(f'CREATE TABLE IF NOT EXISTS "{schema}"."{name}" AS SELECT * FROM _empty')
     finally:
         con.unregister("_empty")
 

@@ -133,23 +133,25 @@ def ingest_folder(
     # accounting below takes its decisions from it.
     chunks: deque[list[tuple[RawFile, str | None, str | None, bool]]] = deque()
 
+    def ids(f: RawFile) -> tuple[str | None, str | None]:
+        """The file's doc_id and input key; none for the manifest and unreadable files."""
+        if f.path == MANIFEST_NAME or f.error is not None:
+            return None, None
+        return doc_id_for(f.sha256), inc.input_key(f.sha256, manifest.get(f.path))
+
     def jobs() -> Iterator[tuple]:
         chunk: list[tuple[RawFile, str | None, str | None, bool]] = []
         items: list[tuple] = []
         first: dict[str, bool] = {}  # doc_id → whether its first file is read
         for f in scan(raw_dir, index):
-            doc_id = key = None
             read = False
-            if f.path != MANIFEST_NAME and f.error is None:
-                doc_id = doc_id_for(f.sha256)
-                key = inc.input_key(f.sha256, manifest.get(f.path))
-                if f.from_index and (first.get(doc_id) or (doc_id not in first and known.get(doc_id) != key)):
-                    # Its document is to be read (new input key, or an earlier
-                    # file with its bytes is): these bytes are needed, and
-                    # what is read now is trusted over the index.
-                    f = read_raw_file(raw_dir, raw_dir / f.path)
-                    doc_id = doc_id_for(f.sha256) if f.error is None else None
-                    key = inc.input_key(f.sha256, manifest.get(f.path)) if f.error is None else None
+            doc_id, key = ids(f)
+            if f.from_index and (first.get(doc_id) or (doc_id not in first and known.get(doc_id) != key)):
+                # Its document is to be read (new input key, or an earlier
+                # file with its bytes is): these bytes are needed, and what
+                # is read now is trusted over the index.
+                f = read_raw_file(raw_dir, raw_dir / f.path)
+                doc_id, key = ids(f)
             if doc_id is not None:
                 if doc_id not in first:
                     read = first[doc_id] = known.get(doc_id) != key

@@ -32,7 +32,8 @@ class WarehouseResource(dg.ConfigurableResource):
     batch_docs: int = 0
     # Read and hash every raw file, even those the raw-folder index records
     # unchanged since they were last hashed (same size, times, inode). The
-    # daily schedule sets it, so every sha256 is checked at least once a day.
+    # daily schedule sets it, so with the schedule on every sha256 is checked
+    # at least once a day.
     rehash: bool = False
 
     def raw_path(self) -> Path:
