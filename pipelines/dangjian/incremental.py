@@ -58,18 +58,21 @@ BATCH_DOCS = 500
 #: 250 instead of 500 lowered the process tree's peak by about 230 MiB for
 #: about 3 % more time (docs/scaling.md, *Memory*).
 FACTS_BATCH_DOCS = 250
-# The modules whose code decides the rows: a change to any of them re-runs
-# every document (a new release then shows what the change did).
-_CODE_FILES = ("document.py", "schema.py", "text")
+# The code and data that decide the rows, as (path, files in it): a change to
+# any of them re-runs every document (a new release then shows what the
+# change did). The gazetteer's code and files decide the places' links and
+# each document's main locality.
+_CODE_FILES = (("document.py", ""), ("schema.py", ""), ("text", "*.py"), ("reference", "*.py"),
+               ("data/gazetteer", "*.parquet"))
 
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
     root = Path(__file__).parent
     h = hashlib.sha256()
-    for name in _CODE_FILES:
+    for name, pattern in _CODE_FILES:
         path = root / name
-        for f in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+        for f in sorted(path.rglob(pattern)) if pattern else [path]:
             h.update(f.relative_to(root).as_posix().encode())
             h.update(f.read_bytes())
     return h.hexdigest()[:16]
