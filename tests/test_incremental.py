@@ -255,6 +255,58 @@ def test_rows_converted_in_chunks_equal_rows_converted_at_once(first_run, monkey
             assert a.equals(b), name
 
 
+def _place_analyses(warehouse) -> dict[str, str]:
+    work = next((warehouse / "work").glob("*.duckdb"))
+    with duckdb.connect(str(work), read_only=True) as con:
+        return dict(con.execute("SELECT doc_id, place_analysis_key FROM state.place_analyses").fetchall())
+
+
+def test_facts_use_the_place_analyses_ingest_kept(first_run, monkeypatch):
+    """Ingest keeps each document's place analysis (made for its main
+    locality) under a key of its text, date and code; facts read it instead
+    of analysing the text again, and get the same rows as analysing anew."""
+    from dangjian import document
+    from dangjian.defs.documents.assets import _read_batch
+    from dangjian.schema import DOCUMENTS, SENTENCES
+
+    work = next((first_run[1] / "work").glob("*.duckdb"))
+    con = duckdb.connect(str(work), read_only=True)
+    try:
+        texts = con.execute(f"SELECT doc_id, text, published FROM {DOCUMENTS.qualified} ORDER BY doc_id").fetchall()
+        ids = [doc_id for doc_id, _, _ in texts]
+        kept = _read_batch(con, ids, (SENTENCES,), place_analyses=True)
+        bare = _read_batch(con, ids, (SENTENCES,))
+    finally:
+        con.close()
+    assert _place_analyses(first_run[1]) == {d: document.place_analysis_key(t, p) for d, t, p in texts}
+    assert len(ids) == 6
+
+    calls = []
+    analyse = document.analyse_places
+    monkeypatch.setattr(document, "analyse_places", lambda *a: calls.append(a) or analyse(*a))
+    names = document.FACT_TABLE_NAMES
+    with_kept = document.rows_of_batch(document.fact_rows, names, *kept)
+    assert calls == []
+    anew = document.rows_of_batch(document.fact_rows, names, *bare)
+    assert len(calls) == 6
+    for name, a, b in zip(names, with_kept, anew):
+        assert a.equals(b), name
+    assert with_kept[names.index("places")].num_rows > 0
+
+
+def test_removed_and_changed_files_replace_their_place_analyses(folder):
+    raw, warehouse, _ = folder
+    before = _place_analyses(warehouse)
+    (raw / "extra" / "a.txt").unlink()
+    path = raw / "extra" / "b.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("49个", "50个"), encoding="utf-8")
+    assert materialize(raw, warehouse).success
+    after = _place_analyses(warehouse)
+    with duckdb.connect(str(warehouse / PUBLISHED_DB), read_only=True) as con:
+        assert set(after) == {d for (d,) in con.execute("SELECT doc_id FROM documents").fetchall()}
+    assert len(after) == 5 and len(set(before) - set(after)) == 2 and len(set(after) - set(before)) == 1
+
+
 def test_files_written_in_threads_equal_files_written_one_by_one(first_run, tmp_path, monkeypatch):
     """The release writes its Parquet files two at a time, each through its
     own cursor; the files must be those of writing them one after the other."""

@@ -157,6 +157,44 @@ def test_seed_004_wujiang_2017(analysed):
 # --- traps ---------------------------------------------------------------------------
 
 
+def test_analysis_kept_as_json_comes_back_the_same(analysed):
+    """Ingest keeps each document's analysis as JSON for facts: read back, it
+    is the same analysis, field for field and type for type."""
+    from dangjian.text.places import PlaceAnalysis
+
+    for text, a in analysed.values():
+        back = PlaceAnalysis.from_json(a.to_json())
+        assert back == a and repr(back) == repr(a)
+        assert back.mentions and any(m.lat is not None for m in back.mentions)
+
+
+def test_kept_analysis_is_used_only_for_its_own_text_and_date(seeds):
+    """``DocText.places`` takes the analysis ingest kept when it was made of
+    this text at this date by this code; otherwise it analyses again."""
+    import dataclasses
+
+    from dangjian.document import DocText
+    from dangjian.text.places import PlaceAnalysis
+
+    row = seeds["001"]  # 海门区, 2021: its code changed in 2020
+    doc = DocText.from_row(row)
+    assert doc.place_analysis is not None
+    assert doc.places() == analyse_places(row["text"], row["published"])
+    # The kept analysis, not a new one, is what comes back while its key holds:
+    # here one with its mentions dropped, under the same key.
+    key, data = doc.place_analysis
+    emptied = PlaceAnalysis([], [], "320614").to_json()
+    assert dataclasses.replace(doc, place_analysis=(key, emptied)).places().mentions == []
+    # Another date is another analysis: 2017 gives 海门市's code of the time.
+    earlier = dataclasses.replace(doc, published="2017-03-01", place_analysis=(key, emptied))
+    redone = earlier.places()
+    assert redone == analyse_places(row["text"], "2017-03-01") and redone.mentions
+    assert {m.adcode for m in redone.mentions if m.text == "海门"} == {"320684"}
+    # So is another text (one character added).
+    edited = dataclasses.replace(doc, text=doc.text + "。", place_analysis=(key, emptied))
+    assert edited.places().mentions
+
+
 def test_hezuo_the_verb_is_not_hezuo_the_city():
     text = "甘肃省甘南藏族自治州合作市加强党建工作,各部门密切合作,推动合作市场建设。"
     ms = find_places(text, "2022-01-01")

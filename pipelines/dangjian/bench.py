@@ -484,7 +484,13 @@ def _load(stage_dir: Path, table, columns: list[str] | None = None):
     return data
 
 
+PLACE_ANALYSES = "place_analyses"  # a stage file beside the tables, not a table
+
+
 def _stage_ingest(corpus: Path, stage_dir: Path) -> dict:
+    import pyarrow as pa
+
+    from dangjian.document import PLACES_KEY
     from dangjian.ingest import ingest_folder
     from dangjian.schema import DOCUMENTS, REJECTED_FILES, SOURCE_FILES
     from dangjian.warehouse import to_arrow
@@ -495,6 +501,10 @@ def _stage_ingest(corpus: Path, stage_dir: Path) -> dict:
     t0 = time.perf_counter()
     tables = {t.name: to_arrow(t, getattr(result, t.name)) for t in (SOURCE_FILES, DOCUMENTS, REJECTED_FILES)}
     arrow_s = time.perf_counter() - t0
+    # The place analyses ingest keeps for facts (state.place_analyses in a run)
+    kept = [(d["doc_id"], *d[PLACES_KEY]) for d in result.documents if PLACES_KEY in d]
+    tables[PLACE_ANALYSES] = pa.table(dict(zip(("doc_id", "place_analysis_key", "place_analysis"),
+                                               map(list, zip(*kept)))) if kept else {})
     _save(stage_dir, tables)
     reasons = collections.Counter(r["reason"] for r in result.rejected_files)
     return {"docs": len(result.documents), "files": len(result.source_files),
@@ -566,7 +576,15 @@ def _facts_inputs(stage_dir: Path):
     from dangjian.defs.documents.assets import DOC_TEXT_COLUMNS
     from dangjian.schema import DOCUMENTS, SENTENCES
 
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     docs = _load(stage_dir, DOCUMENTS, DOC_TEXT_COLUMNS)
+    kept = stage_dir / f"{PLACE_ANALYSES}.parquet"
+    if kept.exists() and pq.read_metadata(kept).num_rows:
+        # each document with the place analysis ingest kept, as the facts asset reads it, in ingest's order
+        docs = docs.append_column("_at", pa.array(range(docs.num_rows), pa.int64()))
+        docs = docs.join(pq.read_table(kept), "doc_id", join_type="left outer").sort_by("_at").drop_columns(["_at"])
     sentences = _load(stage_dir, SENTENCES, ["doc_id", "sentence_id", "start", "end"])
     return docs, sentences
 

@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def everything(d, p):
         sents = sentence_rows(d)
-        mentions, places, orgs = find_numbers(d.text), analyse_places(d.text, p), find_organizations(d.text)
+        mentions, places, orgs = find_numbers(d.text), d.places(), find_organizations(d.text)
         people = find_people(d.text, orgs)
         indicator_rows(d, sents, p, mentions, places)
         term_rows(d, sents)

@@ -59,9 +59,12 @@ class DocText:
     text: str
     offsets: OffsetMap
     published: str | None = None  # the document's publication date, when known
+    # The place analysis ingest made of this text, with its key (PLACES_KEY)
+    place_analysis: tuple[str, str] | None = None
 
     @classmethod
     def from_row(cls, row: dict) -> DocText:
+        stored = row.get(PLACES_KEY) or (row.get("place_analysis_key"), row.get("place_analysis"))
         return cls(
             doc_id=row["doc_id"],
             source_path=row["source_path"],
@@ -71,7 +74,19 @@ class DocText:
             text=row["text"],
             offsets=OffsetMap.from_json(row["offset_map"]),
             published=row.get("published"),
+            place_analysis=tuple(stored) if None not in stored else None,
         )
+
+    def places(self) -> PlaceAnalysis:
+        """The places of the text at its publication date: those ingest found,
+        when its key says they were found in this text at this date by this
+        code and gazetteer, else found now. The same either way; reading them
+        back costs a small share of finding them again."""
+        if self.place_analysis is not None:
+            key, data = self.place_analysis
+            if key == place_analysis_key(self.text, self.published):
+                return PlaceAnalysis.from_json(data)
+        return analyse_places(self.text, self.published)
 
     def provenance(self, start: int, end: int) -> dict:
         source_start, source_end = self.offsets.to_source(start, end)
@@ -124,6 +139,7 @@ def read_document(data: bytes, sha256: str, paths: list[str], manifest: SourceEn
         {"name": a.value, "role": role, "start": a.start, "end": a.end}
         for a, role in zip(meta.authors, meta.author_roles)
     ]
+    places = analyse_places(text, extracted["published"])
     return {
         "doc_id": doc_id_for(sha256),
         "source_path": paths[0],
@@ -140,20 +156,34 @@ def read_document(data: bytes, sha256: str, paths: list[str], manifest: SourceEn
         "original_title": _field(meta.original_title),
         "authors": authors,
         "metadata_origin": json.dumps(origin, ensure_ascii=False, sort_keys=True),
-        **_main_locality(text, extracted["published"]),
+        **_main_locality(places.main_locality),
         "source_text": decoded.text,
         "clean_text": cleaned.text,
         "text": text,
         "offset_map": cleaned.offsets.to_json(),
         "source_chars": len(decoded.text),
         "chars": len(text),
+        # Not a column: kept beside the document for facts (DocText.places).
+        PLACES_KEY: (place_analysis_key(text, extracted["published"]), places.to_json()),
     }
 
 
-def _main_locality(text: str, published: str | None) -> dict:
+#: The key of a ``documents`` row (from :func:`read_document`) that holds its
+#: place analysis, ``(key, JSON)``; ``to_arrow`` leaves it out of the table.
+PLACES_KEY = "_place_analysis"
+
+
+def place_analysis_key(text: str, published: str | None) -> str:
+    """What a place analysis was made of: the text, the date, and the code
+    and gazetteer that made it (``incremental.code_version``)."""
+    from dangjian.incremental import code_version
+
+    return hashlib.sha256(f"{code_version()}\x1f{published}\x1f{text}".encode()).hexdigest()[:32]
+
+
+def _main_locality(code: str | None) -> dict:
     from dangjian.reference.gazetteer import Gazetteer
 
-    code = analyse_places(text, published).main_locality
     return {"main_locality_adcode": code, "main_locality_name": Gazetteer.load().full_name(code) if code else None}
 
 
@@ -494,7 +524,7 @@ def fact_rows(docs: list[DocText], inputs: dict) -> tuple[list[dict], ...]:
     out: tuple[list[dict], ...] = tuple([] for _ in FACT_TABLE_NAMES)
     for d in docs:
         sents, date = sorted(by_doc.get(d.doc_id, []), key=lambda s: s["start"]), d.published
-        mentions, places, orgs = numbers_mod.find_numbers(d.text), analyse_places(d.text, date), find_organizations(d.text)
+        mentions, places, orgs = numbers_mod.find_numbers(d.text), d.places(), find_organizations(d.text)
         people = find_people(d.text, orgs)
         for rows, new in zip(out, (number_rows(d, sents, mentions),
                                    indicator_rows(d, sents, date, mentions, places),

@@ -11,9 +11,11 @@ the input key it last processed per document. A run then
 - keeps every other row as it is (only ``source_path`` follows a rename).
 
 The state table is internal to the working database and never published,
-as is ``state.raw_index``: per raw file, the ``stat`` under which its bytes
+as are ``state.raw_index``: per raw file, the ``stat`` under which its bytes
 were hashed, so that a re-run need not read a file that has not changed
-(:class:`dangjian.sources.Indexed`).
+(:class:`dangjian.sources.Indexed`); and ``state.place_analyses``: per
+document, the place analysis ingest made for its main locality, which facts
+reads instead of analysing the text again (:meth:`dangjian.document.DocText.places`).
 
 Batches of documents are independent of each other, so they may run in
 worker processes (:func:`ordered_map`): a batch's inputs go to the worker as
@@ -47,6 +49,7 @@ from dangjian.sources import Indexed, SourceEntry
 
 STATE = '"state"."stage_inputs"'
 RAW_INDEX = '"state"."raw_index"'
+PLACE_ANALYSES = '"state"."place_analyses"'
 WORKERS_ENV = "DANGJIAN_WORKERS"
 BATCH_ENV = "DANGJIAN_BATCH_DOCS"
 #: Documents per batch in the per-document stages: enough to keep workers
@@ -121,6 +124,36 @@ def raw_index(con: duckdb.DuckDBPyConnection) -> dict[str, Indexed]:
     _ensure_raw_index(con)
     rows = con.execute(f"SELECT path, {', '.join(_RAW_INDEX_FIELDS)} FROM {RAW_INDEX}").fetchall()
     return {path: Indexed(*fields) for path, *fields in rows}
+
+
+_PLACE_ANALYSES_SCHEMA = pa.schema([("doc_id", pa.string()), ("place_analysis_key", pa.string()),
+                                    ("place_analysis", pa.string())])
+
+
+def ensure_place_analyses(con: duckdb.DuckDBPyConnection) -> None:
+    _create_if_missing(con, "state", "place_analyses", _PLACE_ANALYSES_SCHEMA)
+
+
+def store_place_analyses(con: duckdb.DuckDBPyConnection, analyses: dict[str, tuple[str, str]]) -> None:
+    """Keep each document's place analysis, doc_id → (key, JSON), replacing
+    any it had: written with the documents, in their transaction."""
+    ensure_place_analyses(con)
+    if not analyses:
+        return
+    keys, data = zip(*analyses.values())
+    con.register("_places", pa.table({"doc_id": list(analyses), "place_analysis_key": list(keys),
+                                      "place_analysis": list(data)}, schema=_PLACE_ANALYSES_SCHEMA))
+    try:
+        con.execute(f"DELETE FROM {PLACE_ANALYSES} WHERE doc_id IN (SELECT doc_id FROM _places)")
+        con.execute(f"INSERT INTO {PLACE_ANALYSES} SELECT * FROM _places")
+    finally:
+        con.unregister("_places")
+
+
+def forget_place_analyses(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the place analyses of documents that are gone."""
+    ensure_place_analyses(con)
+    con.execute(f'DELETE FROM {PLACE_ANALYSES} WHERE doc_id NOT IN (SELECT doc_id FROM "documents"."documents")')
 
 
 def set_raw_index(con: duckdb.DuckDBPyConnection, index: dict[str, Indexed]) -> None:

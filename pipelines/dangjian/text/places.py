@@ -48,6 +48,8 @@ import dataclasses
 import atexit
 import bisect
 import gc
+import json
+import operator
 import re
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
@@ -114,6 +116,23 @@ class PlaceAnalysis:
     mentions: list[PlaceMention]
     org_jurisdictions: list[OrgJurisdiction]
     main_locality: str | None
+
+    def to_json(self) -> str:
+        """The analysis as compact JSON, each mention a list of its fields in
+        order: ingest works it out for the main locality and keeps it, so that
+        facts need not analyse the same text again (:meth:`from_json`)."""
+        return json.dumps([self.main_locality, [_MENTION_FIELDS(m) for m in self.mentions],
+                           [_ORG_FIELDS(o) for o in self.org_jurisdictions]],
+                          ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, data: str) -> PlaceAnalysis:
+        main, mentions, orgs = json.loads(data)
+        return cls([PlaceMention(*m) for m in mentions], [OrgJurisdiction(*o) for o in orgs], main)
+
+
+_MENTION_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(PlaceMention)))
+_ORG_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(OrgJurisdiction)))
 
 
 # --- vocabulary -------------------------------------------------------------------

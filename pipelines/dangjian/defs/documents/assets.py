@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from dangjian import incremental as inc
 from dangjian.defs.resources import WarehouseResource
-from dangjian.document import DocText, rows_of_batch, segment_rows
+from dangjian.document import PLACES_KEY, DocText, rows_of_batch, segment_rows
 from dangjian.ingest import ingest_folder
 from dangjian.text.places import forget_gazetteer
 from dangjian.schema import DOCUMENTS, PARAGRAPHS, REJECTED_FILES, SENTENCES, SOURCE_FILES, Table
@@ -67,10 +67,13 @@ def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             context.log.info("rehash: reading and hashing every file, whatever the raw-folder index says")
 
         def store(rows: list[dict]) -> None:
+            # The place analyses made for the main localities are kept for facts.
+            analyses = {r["doc_id"]: r.pop(PLACES_KEY) for r in rows if PLACES_KEY in r}
             # A changed file keeps its doc_id only if its bytes are the same
             # (e.g. a new manifest row): replace the old row.
             inc.drop_docs(con, DOCUMENTS, [r["doc_id"] for r in rows])
             inc.append(con, DOCUMENTS, to_arrow(DOCUMENTS, rows))
+            inc.store_place_analyses(con, analyses)
             # Committed batch by batch, so memory does not grow with the
             # corpus. The stage marker is set at the end: a run killed
             # before it reads these documents again, and replaces their rows.
@@ -90,6 +93,7 @@ def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         # stored but never marked.
         stored = [d for (d,) in con.execute('SELECT doc_id FROM "documents"."documents"').fetchall()]
         inc.drop_docs(con, DOCUMENTS, [d for d in stored if d not in result.keys])
+        inc.forget_place_analyses(con)
         _set_paths(con, result.paths)
         inc.set_stage_inputs(con, "documents", result.keys)
         inc.set_raw_index(con, result.index)
@@ -105,14 +109,21 @@ def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
                                    metadata={"dagster/row_count": counts[t.name], **(extra if t is DOCUMENTS else {})})
 
 
-def _read_batch(con, batch: list[str], inputs: tuple[Table, ...]) -> tuple[pa.Table, dict[str, pa.Table]]:
-    """The batch's documents (text columns) and, per input table, its rows of
-    them, in text order where the table has offsets."""
+def _read_batch(con, batch: list[str], inputs: tuple[Table, ...],
+                place_analyses: bool = False) -> tuple[pa.Table, dict[str, pa.Table]]:
+    """The batch's documents (text columns, and the place analyses ingest
+    kept if ``place_analyses``) and, per input table, its rows of them, in
+    text order where the table has offsets."""
     con.register("_batch", pa.table({"doc_id": pa.array(batch, pa.string())}))
     try:
-        cols = ", ".join(f'"{c}"' for c in DOC_TEXT_COLUMNS)
-        docs = con.sql(f'SELECT {cols} FROM "documents"."documents" '
-                       "WHERE doc_id IN (SELECT doc_id FROM _batch) ORDER BY doc_id").to_arrow_table()
+        cols = ", ".join(f'd."{c}"' for c in DOC_TEXT_COLUMNS)
+        if place_analyses:
+            cols += ", p.place_analysis_key, p.place_analysis"
+            joined = f'"documents"."documents" AS d LEFT JOIN {inc.PLACE_ANALYSES} AS p USING (doc_id)'
+        else:
+            joined = '"documents"."documents" AS d'
+        docs = con.sql(f"SELECT {cols} FROM {joined} "
+                       "WHERE d.doc_id IN (SELECT doc_id FROM _batch) ORDER BY d.doc_id").to_arrow_table()
         found = {}
         for t in inputs:
             order = '"doc_id", "start"' if "start" in t.column_names else f'"doc_id", "{t.key}"'
@@ -124,7 +135,7 @@ def _read_batch(con, batch: list[str], inputs: tuple[Table, ...]) -> tuple[pa.Ta
 
 
 def update_per_document(con, stage: str, tables: tuple[Table, ...], rows_for: BatchRows, log, inputs: tuple[Table, ...] = (),
-                        workers: int | None = None, batch_docs: int | None = None) -> int:
+                        workers: int | None = None, batch_docs: int | None = None, place_analyses: bool = False) -> int:
     """Bring ``tables`` up to date with the documents, one batch at a time.
 
     ``rows_for(docs, inputs)``, a module-level function, returns per table
@@ -133,10 +144,15 @@ def update_per_document(con, stage: str, tables: tuple[Table, ...], rows_for: Ba
     touches the database, so batches are independent and run in ``workers``
     processes (default: ``DANGJIAN_WORKERS``, else one per CPU).
 
+    With ``place_analyses``, each document comes with the place analysis
+    ingest kept for it (``DocText.places``).
+
     Returns how many documents were processed.
     """
     for t in tables:
         inc.ensure_table(con, t)
+    if place_analyses:
+        inc.ensure_place_analyses(con)
     current = inc.stage_inputs(con, "documents")
     done = inc.stage_inputs(con, stage)
     todo = sorted(d for d, key in current.items() if done.get(d) != key)
@@ -153,7 +169,7 @@ def update_per_document(con, stage: str, tables: tuple[Table, ...], rows_for: Ba
     started = time.monotonic()
     done_docs = 0
 
-    jobs = ((rows_for, names, *_read_batch(con, batch, inputs)) for batch in batches)
+    jobs = ((rows_for, names, *_read_batch(con, batch, inputs, place_analyses)) for batch in batches)
     found_batches = inc.ordered_map(rows_of_batch, jobs, inc.workers_for(len(batches), workers))
     for batch, found in zip(batches, found_batches):
         for t, data in zip(tables, found):

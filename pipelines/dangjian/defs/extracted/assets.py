@@ -24,7 +24,7 @@ def facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
 
     with connect(warehouse.warehouse_path()) as con, transaction(con):
         processed = update_per_document(con, "facts", FACT_TABLES, fact_rows, context.log.info, inputs=(SENTENCES,),
-                                        workers=warehouse.workers,
+                                        workers=warehouse.workers, place_analyses=True,
                                         batch_docs=inc.batch_size(warehouse.batch_docs, default=inc.FACTS_BATCH_DOCS))
         counts = {t.name: inc.count(con, t) for t in FACT_TABLES}
     context.log.info(", ".join(f"{n} {t}" for t, n in counts.items()) + f"; {processed} documents processed")
