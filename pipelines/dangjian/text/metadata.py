@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 
 from dangjian.text.segment import Span, paragraphs
@@ -298,8 +299,12 @@ def _find_rights_statement(paras: list[Span]) -> Field | None:
     return None
 
 
+@lru_cache(maxsize=4)
 def extract_metadata(text: str) -> Metadata:
-    """Read the metadata an article states about itself; see the module docstring."""
+    """Read the metadata an article states about itself; see the module docstring.
+
+    Kept for the last few texts: facts asks for one document's publisher
+    (organisations) and then its byline (people). ``Metadata`` is frozen."""
     paras = paragraphs(text)
     credits = _find_authors(text, paras)
     return Metadata(
