@@ -21,7 +21,7 @@ import bisect
 import re
 import sys
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 
 import pyarrow as pa
@@ -80,6 +80,10 @@ def _year(date: str | int | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
+#: Answers of ``_Villages.exists`` kept per process (at most about 15 MB).
+EXISTS_CACHE = 1 << 16
+
+
 class _Villages:
     """The 620,573 villages as Arrow arrays, sorted by code.
 
@@ -106,12 +110,16 @@ class _Villages:
         self._offsets = memoryview(offsets).cast("q")[: len(unique) + 1]
         self._data = data.to_pybytes()
         self._n = len(unique)
+        # The place finder asks about the same few thousand words again and
+        # again (农村, 乡村 and a county's own villages in every document of
+        # it); each answer costs a binary search in Python.
+        self.exists = lru_cache(maxsize=EXISTS_CACHE)(self._exists)
 
     def in_town(self, town_code: str) -> list[tuple[str, str]]:
         lo, hi = self.town_range.get(town_code, (0, 0))
         return list(zip(self.codes.slice(lo, hi - lo).to_pylist(), self.names.slice(lo, hi - lo).to_pylist()))
 
-    def exists(self, name: str) -> bool:
+    def _exists(self, name: str) -> bool:
         key = name.encode("utf-8")
         off, data = self._offsets, self._data
         lo, hi = 0, self._n
