@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
@@ -80,8 +81,28 @@ def _year(date: str | int | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
-#: Answers of ``_Villages.exists`` kept per process (at most about 15 MB).
+#: Answers of ``_Villages.exists`` kept per process (about 10 MB when full).
 EXISTS_CACHE = 1 << 16
+
+
+def _name_lookup(off: memoryview, data: bytes, n: int) -> Callable[[str], bool]:
+    """``exists(name)``: whether ``name`` is one of the ``n`` sorted UTF-8
+    strings in ``data`` (``off``: their offsets), by binary search, with the
+    last answers kept."""
+
+    @lru_cache(maxsize=EXISTS_CACHE)
+    def exists(name: str) -> bool:
+        key = name.encode("utf-8")
+        lo, hi = 0, n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if data[off[mid]: off[mid + 1]] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo < n and data[off[lo]: off[lo + 1]] == key
+
+    return exists
 
 
 class _Villages:
@@ -112,24 +133,15 @@ class _Villages:
         self._n = len(unique)
         # The place finder asks about the same few thousand words again and
         # again (农村, 乡村 and a county's own villages in every document of
-        # it); each answer costs a binary search in Python.
-        self.exists = lru_cache(maxsize=EXISTS_CACHE)(self._exists)
+        # it); each answer costs a binary search in Python. The cache holds
+        # the arrays, not this object: a cycle through it would keep the
+        # villages alive once the collector has frozen them (gc.freeze).
+        self.exists = _name_lookup(self._offsets, self._data, self._n)
 
     def in_town(self, town_code: str) -> list[tuple[str, str]]:
         lo, hi = self.town_range.get(town_code, (0, 0))
         return list(zip(self.codes.slice(lo, hi - lo).to_pylist(), self.names.slice(lo, hi - lo).to_pylist()))
 
-    def _exists(self, name: str) -> bool:
-        key = name.encode("utf-8")
-        off, data = self._offsets, self._data
-        lo, hi = 0, self._n
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if data[off[mid]: off[mid + 1]] < key:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo < self._n and data[off[lo]: off[lo + 1]] == key
 
     @property
     def nbytes(self) -> int:
