@@ -1,7 +1,8 @@
 """Incremental work by content hash: do nothing twice.
 
 Every document has an *input key*: a hash of its bytes (sha256), its row in
-the sources manifest, and the version of the code that turns text into rows.
+the sources manifest, and the version of the code that turns text into rows
+and of the gazetteer it links places to.
 Each stage records, in the working database's ``state.stage_inputs`` table,
 the input key it last processed per document. A run then
 
@@ -145,7 +146,8 @@ def store_place_analyses(con: duckdb.DuckDBPyConnection, analyses: dict[str, tup
                                       "place_analysis": list(data)}, schema=_PLACE_ANALYSES_SCHEMA))
     try:
         con.execute(f"DELETE FROM {PLACE_ANALYSES} WHERE doc_id IN (SELECT doc_id FROM _places)")
-        con.execute(f"INSERT INTO {PLACE_ANALYSES} SELECT * FROM _places")
+        con.execute(f"INSERT INTO {PLACE_ANALYSES} (doc_id, place_analysis_key, place_analysis) "
+                    "SELECT doc_id, place_analysis_key, place_analysis FROM _places")
     finally:
         con.unregister("_places")
 
@@ -153,7 +155,8 @@ def store_place_analyses(con: duckdb.DuckDBPyConnection, analyses: dict[str, tup
 def forget_place_analyses(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the place analyses of documents that are gone."""
     ensure_place_analyses(con)
-    con.execute(f'DELETE FROM {PLACE_ANALYSES} WHERE doc_id NOT IN (SELECT doc_id FROM "documents"."documents")')
+    con.execute(f'DELETE FROM {PLACE_ANALYSES} AS p WHERE NOT EXISTS '
+                '(SELECT 1 FROM "documents"."documents" AS d WHERE d.doc_id = p.doc_id)')
 
 
 def set_raw_index(con: duckdb.DuckDBPyConnection, index: dict[str, Indexed]) -> None:

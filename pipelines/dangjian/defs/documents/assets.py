@@ -82,11 +82,10 @@ def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         result = ingest_folder(raw_dir, progress=context.log.info, known=known, on_batch=store,
                                batch_size=inc.batch_size(warehouse.batch_docs), workers=warehouse.workers,
                                index=index)
-        if result.processed > BATCH_DOCS:
+        if result.processed:
             # Reading documents here (no workers) loaded the gazetteer (main
-            # localities). In a run this large the facts workers load their
-            # own, and this process needs it no more; a small run keeps it
-            # for facts.
+            # localities, place analyses). Facts read the analyses ingest
+            # kept, so nothing later in the run needs it (about 200 MB).
             forget_gazetteer()
             inc.release_memory()
         # Every document whose file is gone, including any a killed run
@@ -181,8 +180,8 @@ def update_per_document(con, stage: str, tables: tuple[Table, ...], rows_for: Ba
         done_docs += len(batch)
         rate = done_docs / max(time.monotonic() - started, 1e-9)
         log(f"{stage}: {done_docs}/{len(todo)} documents, {rate:.1f} documents/s")
-    # The next stage may need other workers (facts workers hold the
-    # gazetteer); idle ones would keep their memory for the rest of the run.
+    # The next stage may need other workers; idle ones would keep their
+    # memory (modules, and whatever their batches left) for the rest of the run.
     inc.close_pool()
     inc.release_memory()
     for t in tables:
