@@ -1,6 +1,7 @@
 """The ``dangjian`` command line, run as a user runs it: a separate process."""
 from __future__ import annotations
 
+import collections
 import json
 import subprocess
 import sys
@@ -49,6 +50,10 @@ def test_extract_jsonl_offsets_point_into_the_source_file(tmp_path):
     for n in numbers:
         assert source[n["start"]:n["end"]] == n["text"]
     assert any(n["text"] == "26423個" and n["value"] == 26423 for n in numbers)
+    # Indicators carry the place their sentence names, else the document's
+    # main locality, as in the pipeline: 吴江区 (320509) and once 苏州市.
+    places = collections.Counter(r["place_adcode"] for r in records if r["type"] == "indicator")
+    assert places == {"320509": 33, "320500": 2}
 
 
 def test_extract_missing_file_is_reported_after_the_good_ones(tmp_path):

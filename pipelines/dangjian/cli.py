@@ -78,7 +78,7 @@ def _extract_file(path: Path, display: str) -> list[dict]:
                                              "text_simplified", "value", "value_min", "value_max", "unit", "kind",
                                              "qualifier", "note", "subject", "year", "place_adcode",
                                              "fixed_expression", "sentence"))
-                for i in indicator_rows(doc, sentences, row["published"], mentions)]
+                for i in indicator_rows(doc, sentences, row["published"], mentions, doc.places())]
     records += [span_record("term", t, ("term_id", "doc_id", "sentence_id", "term", "quote", "is_formula"))
                 for t in term_rows(doc, sentences)]
     return records
