@@ -309,7 +309,7 @@ def pool(workers: int) -> Executor | None:
 
 def close_pool() -> None:
     """Stop this process's workers. A stage calls it when its batches are done:
-    idle workers would otherwise keep their memory (a facts worker holds the
+    idle workers would otherwise keep their memory (an ingest worker holds the
     gazetteer, about 220 MB before its first batch) through the rest of the run."""
     global _POOL, _POOL_SIZE
     if _POOL is not None:
