@@ -488,8 +488,7 @@ PLACE_ANALYSES = "place_analyses"  # a stage file beside the tables, not a table
 
 
 def _stage_ingest(corpus: Path, stage_dir: Path) -> dict:
-    import pyarrow as pa
-
+    from dangjian import incremental as inc
     from dangjian.document import PLACES_KEY
     from dangjian.ingest import ingest_folder
     from dangjian.schema import DOCUMENTS, REJECTED_FILES, SOURCE_FILES
@@ -502,9 +501,8 @@ def _stage_ingest(corpus: Path, stage_dir: Path) -> dict:
     tables = {t.name: to_arrow(t, getattr(result, t.name)) for t in (SOURCE_FILES, DOCUMENTS, REJECTED_FILES)}
     arrow_s = time.perf_counter() - t0
     # The place analyses ingest keeps for facts (state.place_analyses in a run)
-    kept = [(d["doc_id"], *d[PLACES_KEY]) for d in result.documents if PLACES_KEY in d]
-    tables[PLACE_ANALYSES] = pa.table(dict(zip(("doc_id", "place_analysis_key", "place_analysis"),
-                                               map(list, zip(*kept)))) if kept else {})
+    tables[PLACE_ANALYSES] = inc.place_analyses_table({d["doc_id"]: d[PLACES_KEY] for d in result.documents
+                                                       if PLACES_KEY in d})
     _save(stage_dir, tables)
     reasons = collections.Counter(r["reason"] for r in result.rejected_files)
     return {"docs": len(result.documents), "files": len(result.source_files),

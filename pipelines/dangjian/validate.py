@@ -842,7 +842,6 @@ class _Validator:
             )
         if docs is None:
             return outcomes, None
-        engine = self.source.get_execution_engine()
         return outcomes, _shares(spec, frame, docs, outcomes, engine._apply_row_condition_filter)
 
 
