@@ -489,7 +489,6 @@ PLACE_ANALYSES = "place_analyses"  # a stage file beside the tables, not a table
 
 def _stage_ingest(corpus: Path, stage_dir: Path) -> dict:
     from dangjian import incremental as inc
-    from dangjian.document import PLACES_KEY
     from dangjian.ingest import ingest_folder
     from dangjian.schema import DOCUMENTS, REJECTED_FILES, SOURCE_FILES
     from dangjian.warehouse import to_arrow
@@ -501,8 +500,7 @@ def _stage_ingest(corpus: Path, stage_dir: Path) -> dict:
     tables = {t.name: to_arrow(t, getattr(result, t.name)) for t in (SOURCE_FILES, DOCUMENTS, REJECTED_FILES)}
     arrow_s = time.perf_counter() - t0
     # The place analyses ingest keeps for facts (state.place_analyses in a run)
-    tables[PLACE_ANALYSES] = inc.place_analyses_table({d["doc_id"]: d[PLACES_KEY] for d in result.documents
-                                                       if PLACES_KEY in d})
+    tables[PLACE_ANALYSES] = inc.place_analyses_table(result.documents)
     _save(stage_dir, tables)
     reasons = collections.Counter(r["reason"] for r in result.rejected_files)
     return {"docs": len(result.documents), "files": len(result.source_files),

@@ -52,14 +52,14 @@ def cmd_normalize(args: argparse.Namespace) -> int:
 
 
 def _extract_file(path: Path, display: str) -> list[dict]:
-    from dangjian.document import PLACES_KEY, DocText, indicator_rows, number_rows, read_document, sentence_rows, term_rows
+    from dangjian.document import PLACE_ANALYSIS_FIELDS, DocText, indicator_rows, number_rows, read_document, sentence_rows, term_rows
     from dangjian.sources import sha256_hex
     from dangjian.text.numbers import find_numbers
 
     data = path.read_bytes()
     row = read_document(data, sha256_hex(data), [display], None)
     doc = DocText.from_row(row)
-    skip = {"source_text", "clean_text", "text", "offset_map", "source_paths", PLACES_KEY}
+    skip = {"source_text", "clean_text", "text", "offset_map", "source_paths", *PLACE_ANALYSIS_FIELDS}
     records = [{"type": "document", "file": display, **{k: v for k, v in row.items() if k not in skip}}]
     sentences = sentence_rows(doc)
     mentions = find_numbers(doc.text)

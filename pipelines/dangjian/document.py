@@ -59,12 +59,13 @@ class DocText:
     text: str
     offsets: OffsetMap
     published: str | None = None  # the document's publication date, when known
-    # The place analysis ingest made of this text, with its key (PLACES_KEY)
+    # The place analysis ingest made of this text, as (key, JSON): a row's
+    # PLACE_ANALYSIS_FIELDS
     place_analysis: tuple[str, str] | None = None
 
     @classmethod
     def from_row(cls, row: dict) -> DocText:
-        stored = row.get(PLACES_KEY) or (row.get("place_analysis_key"), row.get("place_analysis"))
+        stored = tuple(row.get(f) for f in PLACE_ANALYSIS_FIELDS)
         return cls(
             doc_id=row["doc_id"],
             source_path=row["source_path"],
@@ -74,7 +75,7 @@ class DocText:
             text=row["text"],
             offsets=OffsetMap.from_json(row["offset_map"]),
             published=row.get("published"),
-            place_analysis=tuple(stored) if None not in stored else None,
+            place_analysis=stored if None not in stored else None,
         )
 
     def places(self) -> PlaceAnalysis:
@@ -163,14 +164,19 @@ def read_document(data: bytes, sha256: str, paths: list[str], manifest: SourceEn
         "offset_map": cleaned.offsets.to_json(),
         "source_chars": len(decoded.text),
         "chars": len(text),
-        # Not a column: kept beside the document for facts (DocText.places).
-        PLACES_KEY: (place_analysis_key(text, extracted["published"]), places.to_json()),
+        # Not columns of documents: ingest keeps them in state.place_analyses
+        # for facts (DocText.places).
+        "place_analysis_key": place_analysis_key(text, extracted["published"]),
+        "place_analysis": places.to_json(),
     }
 
 
-#: The key of a ``documents`` row (from :func:`read_document`) that holds its
-#: place analysis, ``(key, JSON)``; ``to_arrow`` leaves it out of the table.
-PLACES_KEY = "_place_analysis"
+#: The keys of a ``documents`` row from :func:`read_document` that hold its
+#: place analysis and the analysis's key. They are named like the columns of
+#: ``state.place_analyses``, where ingest keeps them, so a row read back from
+#: there has the same shape; they are not columns of ``documents``, and
+#: ``to_arrow`` leaves them out of that table.
+PLACE_ANALYSIS_FIELDS = ("place_analysis_key", "place_analysis")
 
 
 def place_analysis_key(text: str, published: str | None) -> str:

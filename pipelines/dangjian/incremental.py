@@ -135,20 +135,23 @@ def ensure_place_analyses(con: duckdb.DuckDBPyConnection) -> None:
     _create_if_missing(con, "state", "place_analyses", _PLACE_ANALYSES_SCHEMA)
 
 
-def place_analyses_table(analyses: dict[str, tuple[str, str]]) -> pa.Table:
-    """Place analyses, doc_id → (key, JSON), as the rows of ``state.place_analyses``."""
-    keys, data = zip(*analyses.values()) if analyses else ((), ())
-    return pa.table({"doc_id": list(analyses), "place_analysis_key": list(keys), "place_analysis": list(data)},
-                    schema=_PLACE_ANALYSES_SCHEMA)
+def place_analyses_table(rows: Iterable[dict]) -> pa.Table:
+    """The rows of ``state.place_analyses``: ``doc_id`` and the
+    ``PLACE_ANALYSIS_FIELDS`` of each document row that carries an analysis
+    (``document.read_document``'s rows do)."""
+    return pa.Table.from_pylist([r for r in rows if r.get("place_analysis") is not None],
+                                schema=_PLACE_ANALYSES_SCHEMA)
 
 
-def store_place_analyses(con: duckdb.DuckDBPyConnection, analyses: dict[str, tuple[str, str]]) -> None:
-    """Keep each document's place analysis, doc_id → (key, JSON), replacing
-    any it had: written with the documents, in their transaction."""
+def store_place_analyses(con: duckdb.DuckDBPyConnection, rows: Iterable[dict]) -> None:
+    """Keep the place analysis of each document row that carries one,
+    replacing any its document had: written with the documents, in their
+    transaction."""
     ensure_place_analyses(con)
-    if not analyses:
+    kept = place_analyses_table(rows)
+    if not kept.num_rows:
         return
-    con.register("_places", place_analyses_table(analyses))
+    con.register("_places", kept)
     try:
         con.execute(f"DELETE FROM {PLACE_ANALYSES} WHERE doc_id IN (SELECT doc_id FROM _places)")
         con.execute(f"INSERT INTO {PLACE_ANALYSES} (doc_id, place_analysis_key, place_analysis) "

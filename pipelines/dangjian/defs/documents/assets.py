@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from dangjian import incremental as inc
 from dangjian.defs.resources import WarehouseResource
-from dangjian.document import PLACES_KEY, DocText, rows_of_batch, segment_rows
+from dangjian.document import DocText, rows_of_batch, segment_rows
 from dangjian.ingest import ingest_folder
 from dangjian.text.places import forget_gazetteer
 from dangjian.schema import DOCUMENTS, PARAGRAPHS, REJECTED_FILES, SENTENCES, SOURCE_FILES, Table
@@ -67,13 +67,12 @@ def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             context.log.info("rehash: reading and hashing every file, whatever the raw-folder index says")
 
         def store(rows: list[dict]) -> None:
-            # The place analyses made for the main localities are kept for facts.
-            analyses = {r["doc_id"]: r.pop(PLACES_KEY) for r in rows if PLACES_KEY in r}
             # A changed file keeps its doc_id only if its bytes are the same
             # (e.g. a new manifest row): replace the old row.
             inc.drop_docs(con, DOCUMENTS, [r["doc_id"] for r in rows])
             inc.append(con, DOCUMENTS, to_arrow(DOCUMENTS, rows))
-            inc.store_place_analyses(con, analyses)
+            # The place analyses made for the main localities, kept for facts
+            inc.store_place_analyses(con, rows)
             # Committed batch by batch, so memory does not grow with the
             # corpus. The stage marker is set at the end: a run killed
             # before it reads these documents again, and replaces their rows.
