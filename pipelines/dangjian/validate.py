@@ -1443,9 +1443,24 @@ class _WarehouseValidation:
         lines = [e for e in read_suite_file(table.name, self.expectations_dir)["expectations"] if not row_wise(e)]
         if lines:
             wide = derived & {c for e in lines for c in _line_columns(e)}
-            data = self.read(table, self._own_columns(table, lambda e: not row_wise(e), wide))
-            outcomes += self.validator.run(table.name, data, ctx, previous_rows, select=lambda e: not row_wise(e))
+            outcomes += self._whole_table(table, lambda e: not row_wise(e), wide, ctx, previous_rows)
         return sorted(outcomes, key=lambda o: o.line)
+
+    def _whole_table(self, table: Table, select: Callable[[dict], bool], derived: set[str], ctx: dict[str, pa.Table],
+                     previous_rows: int | None) -> list[ExpectationOutcome]:
+        """The outcomes of the suite lines ``select`` accepts, validated on the
+        whole table's columns they read. Key uniqueness and row counts go
+        first on 64-bit hashes of the text columns (:meth:`read_hashed`):
+        distinct hashes mean distinct values, so a pass is the values' pass,
+        with the same counts. A duplicate there (or two values with one hash)
+        is validated again on the values, which the report shows."""
+        lines = read_suite_file(table.name, self.expectations_dir)["expectations"]
+        columns = self._own_columns(table, select, derived)
+        if not derived and all(_by_hash(e) for e in lines if select(e)):
+            validated = self.validator.run(table.name, self.read_hashed(table, columns), {}, previous_rows, select=select)
+            if all(o.success for o in validated if lines[o.line]["type"] in _UNIQUE_TYPES):
+                return validated
+        return self.validator.run(table.name, self.read(table, columns), ctx, previous_rows, select=select)
 
     def _own_columns(self, table: Table, select: Callable[[dict], bool] | None, derived: set[str]) -> list[str]:
         spec = read_suite_file(table.name, self.expectations_dir)
@@ -1619,23 +1634,10 @@ class _WarehouseValidation:
             return any(sel(e) for _, sel, _ in missing)
 
         derived = set().union(*(d for _, _, d in missing))
+        needed = context_columns(table.name, derived)
+        ctx = {c.name: self.read(c, needed.get(c.name, [])) for c in contexts} if derived else {}
+        validated = self._whole_table(table, select, derived, ctx, previous_rows)
         lines = read_suite_file(table.name, self.expectations_dir)["expectations"]
-        columns = self._own_columns(table, select, derived)
-        validated = None
-        if not derived and all(_by_hash(e) for e in lines if select(e)):
-            # Key uniqueness and row counts: first on 64-bit hashes of the text
-            # columns. Distinct hashes mean distinct values, so a pass is the
-            # pass of the values, with the same counts; a duplicate (or two
-            # values with one hash) is validated again on the values, which
-            # the report shows.
-            validated = self.validator.run(table.name, self.read_hashed(table, columns), {}, previous_rows, select=select)
-            if not all(o.success for o in validated if lines[o.line]["type"] in _UNIQUE_TYPES):
-                validated = None
-        if validated is None:
-            data = self.read(table, columns)
-            needed = context_columns(table.name, derived)
-            ctx = {c.name: self.read(c, needed.get(c.name, [])) for c in contexts} if derived else {}
-            validated = self.validator.run(table.name, data, ctx, previous_rows, select=select)
         for key, sel, _ in missing:
             mine = [o for o in validated if sel(lines[o.line])]
             cache.save(key, {"outcomes": _outcomes_json(mine)})
