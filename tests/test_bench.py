@@ -103,6 +103,27 @@ def test_stages_run_and_agree(corpus, tmp_path):
     assert validation["rows"]["documents"] == N and validation["reuse_s"] < validation["seconds"]
 
 
+def test_a_facts_batch_sent_to_a_worker_carries_only_its_own_documents(corpus, tmp_path):
+    """The benchmark's facts stage pickles each batch to a worker. A batch
+    must pickle to about its own size: an Arrow slice would carry every
+    document of the corpus (10,000 documents' text per batch of 250, the
+    stage's process tree at 3.8 GB)."""
+    import pickle
+
+    folder, _ = corpus
+    stages = tmp_path / "stages"
+    for stage in ("ingest", "segments"):
+        assert "error" not in bench.run_stage(stage, folder, stages)
+    docs, sentences = bench._facts_inputs(stages)
+    batches = list(bench._facts_batches(docs, sentences, 5))
+    assert [b.num_rows for b, _ in batches] == [5] * (N // 5)
+    assert [d for b, _ in batches for d in b["doc_id"].to_pylist()] == docs["doc_id"].to_pylist()
+    whole = len(pickle.dumps(docs))
+    for batch, sents in batches:
+        assert len(pickle.dumps(batch)) < whole / 2, (len(pickle.dumps(batch)), whole)
+        assert set(sents["doc_id"].to_pylist()) == set(batch["doc_id"].to_pylist())
+
+
 _PARENT_AND_CHILD = """
 import subprocess, sys, time
 held = bytearray(60 * 2**20)  # touched, so resident
