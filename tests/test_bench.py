@@ -114,10 +114,14 @@ def test_a_facts_batch_sent_to_a_worker_carries_only_its_own_documents(corpus, t
     stages = tmp_path / "stages"
     for stage in ("ingest", "segments"):
         assert "error" not in bench.run_stage(stage, folder, stages)
-    docs, sentences = bench._facts_inputs(stages)
-    batches = list(bench._facts_batches(docs, sentences, 5))
-    assert [b.num_rows for b, _ in batches] == [5] * (N // 5)
+    from dangjian.schema import DOCUMENTS
+
+    docs = bench._load(stages, DOCUMENTS)
+    batches = list(bench._facts_batches(stages, 6))
+    assert [b.num_rows for b, _ in batches] == [6, 6, 6, 2]
     assert [d for b, _ in batches for d in b["doc_id"].to_pylist()] == docs["doc_id"].to_pylist()
+    # each document with the place analysis ingest kept for it
+    assert all(b["place_analysis_key"].null_count == 0 for b, _ in batches)
     whole = len(pickle.dumps(docs))
     for batch, sents in batches:
         assert len(pickle.dumps(batch)) < whole / 2, (len(pickle.dumps(batch)), whole)

@@ -559,38 +559,49 @@ def facts_batch(docs, sentences) -> list:
     return [to_arrow(t, r) for t, r in zip(FACT_TABLES, rows)]
 
 
-def _facts_batches(docs, sentences, size: int):
-    """(documents, their sentences) per batch of ``size`` documents.
+def _facts_batches(stage_dir: Path, size: int):
+    """(documents, their sentences) per batch of ``size`` documents, as the
+    facts asset gets them: each document with the place analysis ingest
+    kept, in ingest's order.
 
-    Each batch is a copy of its rows, not a slice: a worker gets its inputs
+    The documents are read from the stage file a batch at a time, so the
+    harness holds one batch's text, not the corpus's (its facts stage with
+    workers peaked at 2,036 MiB for the tree at 10,000 documents when it
+    held all of it). Each batch is its own copy: a worker gets its inputs
     pickled, and a pickled Arrow slice carries its parent's whole buffers
-    (pyarrow 26), so every 250-document batch shipped all 10,000 documents'
-    text (263 MB) to a worker. The pipeline's batches are read from DuckDB
-    one by one and never were slices."""
-    import numpy as np
+    (pyarrow 26), which once shipped every 250-document batch all 10,000
+    documents' text (263 MB)."""
     import pyarrow as pa
     import pyarrow.compute as pc
-
-    for i in range(0, docs.num_rows, size):
-        batch = docs.take(pa.array(np.arange(i, min(i + size, docs.num_rows))))
-        yield batch, sentences.filter(pc.is_in(sentences["doc_id"], value_set=batch["doc_id"]))
-
-
-def _facts_inputs(stage_dir: Path):
-    from dangjian.defs.documents.assets import DOC_TEXT_COLUMNS
-    from dangjian.schema import DOCUMENTS, SENTENCES
-
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    docs = _load(stage_dir, DOCUMENTS, DOC_TEXT_COLUMNS)
-    kept = stage_dir / f"{PLACE_ANALYSES}.parquet"
-    if kept.exists() and pq.read_metadata(kept).num_rows:
-        # each document with the place analysis ingest kept, as the facts asset reads it, in ingest's order
-        docs = docs.append_column("_at", pa.array(range(docs.num_rows), pa.int64()))
-        docs = docs.join(pq.read_table(kept), "doc_id", join_type="left outer").sort_by("_at").drop_columns(["_at"])
+    from dangjian.defs.documents.assets import DOC_TEXT_COLUMNS
+    from dangjian.schema import SENTENCES
+
+    kept_path = stage_dir / f"{PLACE_ANALYSES}.parquet"
+    kept = pq.read_table(kept_path) if kept_path.exists() else None
     sentences = _load(stage_dir, SENTENCES, ["doc_id", "sentence_id", "start", "end"])
-    return docs, sentences
+    held: list[pa.RecordBatch] = []
+    rows = 0
+
+    def batch() -> pa.Table:
+        docs = pa.Table.from_batches(held).combine_chunks()
+        if kept is not None and kept.num_rows:
+            docs = docs.append_column("_at", pa.array(range(docs.num_rows), pa.int64()))
+            docs = docs.join(kept, "doc_id", join_type="left outer").sort_by("_at").drop_columns(["_at"])
+        return docs, sentences.filter(pc.is_in(sentences["doc_id"], value_set=docs["doc_id"]))
+
+    for part in pq.ParquetFile(stage_dir / "documents.parquet").iter_batches(batch_size=size, columns=DOC_TEXT_COLUMNS):
+        while part.num_rows:
+            take = part.slice(0, size - rows)
+            held.append(take)
+            rows += take.num_rows
+            part = part.slice(take.num_rows)
+            if rows == size:
+                yield batch()
+                held, rows = [], 0
+    if held:
+        yield batch()
 
 
 def _stage_facts(corpus: Path, stage_dir: Path) -> dict:
@@ -598,19 +609,25 @@ def _stage_facts(corpus: Path, stage_dir: Path) -> dict:
     from dangjian import incremental as inc
     from dangjian.defs.extracted.assets import FACT_TABLES
 
-    t0 = time.perf_counter()
-    docs, sentences = _facts_inputs(stage_dir)
-    load_s = time.perf_counter() - t0
     size = inc.batch_size()
     t0 = time.perf_counter()
-    parts = [facts_batch(*job) for job in _facts_batches(docs, sentences, size)]
-    facts_s = time.perf_counter() - t0
+    parts, docs, load_s = [], 0, 0.0
+    batches = _facts_batches(stage_dir, size)
+    while True:
+        t1 = time.perf_counter()
+        job = next(batches, None)
+        load_s += time.perf_counter() - t1  # reading the inputs, not timed as facts
+        if job is None:
+            break
+        docs += job[0].num_rows
+        parts.append(facts_batch(*job))
+    facts_s = time.perf_counter() - t0 - load_s
     import pyarrow as pa
 
     tables = {t.name: pa.concat_tables([p[k] for p in parts]) if parts else t.arrow_schema.empty_table()
               for k, t in enumerate(FACT_TABLES)}
     _save(stage_dir, tables)
-    return {"docs": docs.num_rows, "seconds": facts_s, "load_s": load_s,
+    return {"docs": docs, "seconds": facts_s, "load_s": load_s,
             "rows": {name: t.num_rows for name, t in tables.items()}}
 
 
@@ -619,7 +636,6 @@ def _stage_facts_workers(corpus: Path, stage_dir: Path) -> dict:
     per CPU), as ``update_per_document`` runs the facts asset."""
     from dangjian import incremental as inc
 
-    docs, sentences = _facts_inputs(stage_dir)
     workers = inc.worker_count()
     size = inc.batch_size()
     t0 = time.perf_counter()
@@ -627,11 +643,19 @@ def _stage_facts_workers(corpus: Path, stage_dir: Path) -> dict:
     rows: dict[str, int] = collections.Counter()
     from dangjian.defs.extracted.assets import FACT_TABLES
 
-    for found in inc.ordered_map(facts_batch, _facts_batches(docs, sentences, size), workers):
+    docs = 0
+
+    def jobs():
+        nonlocal docs
+        for job in _facts_batches(stage_dir, size):
+            docs += job[0].num_rows
+            yield job
+
+    for found in inc.ordered_map(facts_batch, jobs(), workers):
         for t, data in zip(FACT_TABLES, found):
             rows[t.name] += data.num_rows
     seconds = time.perf_counter() - t0
-    return {"docs": docs.num_rows, "seconds": seconds, "workers": workers, "rows": dict(rows)}
+    return {"docs": docs, "seconds": seconds, "workers": workers, "rows": dict(rows)}
 
 
 def _stage_validation(corpus: Path, stage_dir: Path) -> dict:
