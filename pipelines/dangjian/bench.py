@@ -577,31 +577,18 @@ def _facts_batches(stage_dir: Path, size: int):
 
     from dangjian.defs.documents.assets import DOC_TEXT_COLUMNS
     from dangjian.schema import SENTENCES
+    from dangjian.warehouse import regroup
 
     kept_path = stage_dir / f"{PLACE_ANALYSES}.parquet"
     kept = pq.read_table(kept_path) if kept_path.exists() else None
     sentences = _load(stage_dir, SENTENCES, ["doc_id", "sentence_id", "start", "end"])
-    held: list[pa.RecordBatch] = []
-    rows = 0
-
-    def batch() -> pa.Table:
+    parts = pq.ParquetFile(stage_dir / "documents.parquet").iter_batches(batch_size=size, columns=DOC_TEXT_COLUMNS)
+    for held in regroup(parts, size):
         docs = pa.Table.from_batches(held).combine_chunks()
         if kept is not None and kept.num_rows:
             docs = docs.append_column("_at", pa.array(range(docs.num_rows), pa.int64()))
             docs = docs.join(kept, "doc_id", join_type="left outer").sort_by("_at").drop_columns(["_at"])
-        return docs, sentences.filter(pc.is_in(sentences["doc_id"], value_set=docs["doc_id"]))
-
-    for part in pq.ParquetFile(stage_dir / "documents.parquet").iter_batches(batch_size=size, columns=DOC_TEXT_COLUMNS):
-        while part.num_rows:
-            take = part.slice(0, size - rows)
-            held.append(take)
-            rows += take.num_rows
-            part = part.slice(take.num_rows)
-            if rows == size:
-                yield batch()
-                held, rows = [], 0
-    if held:
-        yield batch()
+        yield docs, sentences.filter(pc.is_in(sentences["doc_id"], value_set=docs["doc_id"]))
 
 
 def _stage_facts(corpus: Path, stage_dir: Path) -> dict:

@@ -47,7 +47,7 @@ import pyarrow.parquet as pq
 from dangjian import __version__
 from dangjian.release_docs import INDEX_HTML, Changes, release_changes, write_index, write_release_docs
 from dangjian.schema import DOCUMENTS, PARAGRAPHS, SENTENCES, TABLES, Table
-from dangjian.warehouse import PUBLISHED_DB, duckdb_memory, row_fingerprints, table_fingerprint
+from dangjian.warehouse import PUBLISHED_DB, duckdb_memory, regroup, row_fingerprints, table_fingerprint
 
 RELEASES = "releases"
 LATEST = "latest"
@@ -118,22 +118,13 @@ def _row_groups(table: Table, reader: pa.RecordBatchReader) -> Iterator[pa.Table
     """The reader's rows in row groups of exactly the table's size (the last
     one shorter), cast to the data dictionary's schema: the same file as
     writing the whole table at once, without holding it."""
-    size = ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS)
-    held: list[pa.RecordBatch] = []
-    rows = 0
     wrote = False
-    for batch in reader:
-        while batch.num_rows:
-            take = batch.slice(0, size - rows)
-            held.append(take)
-            rows += take.num_rows
-            batch = batch.slice(take.num_rows)
-            if rows == size:
-                yield pa.Table.from_batches(held).cast(table.arrow_schema)
-                held, rows, wrote = [], 0, True
-    if held or not wrote:
-        # An empty table still gets one (empty) row group, as pq.write_table gives it.
+    for held in regroup(reader, ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS)):
         yield pa.Table.from_batches(held, schema=reader.schema).cast(table.arrow_schema)
+        wrote = True
+    if not wrote:
+        # An empty table still gets one (empty) row group, as pq.write_table gives it.
+        yield pa.Table.from_batches([], schema=reader.schema).cast(table.arrow_schema)
 
 
 def export_fingerprint(con: duckdb.DuckDBPyConnection, table: Table) -> str:

@@ -141,6 +141,25 @@ def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("BEGIN TRANSACTION")
 
 
+def regroup(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[list[pa.RecordBatch]]:
+    """Record batches of any sizes, regrouped in order into lists of exactly
+    ``size`` rows (the last shorter; none for no rows). The pieces are
+    zero-copy slices of the batches."""
+    held: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in batches:
+        while batch.num_rows:
+            take = batch.slice(0, size - rows)
+            held.append(take)
+            rows += take.num_rows
+            batch = batch.slice(take.num_rows)
+            if rows == size:
+                yield held
+                held, rows = [], 0
+    if held:
+        yield held
+
+
 def to_arrow(table: Table, rows: Iterable[dict]) -> pa.Table:
     """Rows (dicts keyed by column name) → an Arrow table of the table's schema."""
     schema = table.arrow_schema
