@@ -1348,8 +1348,7 @@ class _WarehouseValidation:
         """Those of ``columns`` the table has, for the given documents (all rows
         when ``docs`` is None), sorted by key, in the data dictionary's types.
         ``rows`` (offset, count) takes one slice of the key order instead."""
-        present = self.columns(table) or []
-        wanted = [c for c in dict.fromkeys([table.key, *columns]) if c in present]
+        wanted = self._present(table, columns)
         cols = ", ".join(f'"{c}"' for c in wanted)
         sql = f"SELECT {cols} FROM {_qualified(table)}"
         if docs is None:
@@ -1364,14 +1363,18 @@ class _WarehouseValidation:
             self.con.unregister("_validate_docs")
         return _cast_columns(table, data)
 
+    def _present(self, table: Table, columns: Iterable[str]) -> list[str]:
+        """The key and those of ``columns`` the table has, each once, in order."""
+        present = self.columns(table) or []
+        return [c for c in dict.fromkeys([table.key, *columns]) if c in present]
+
     def read_hashed(self, table: Table, columns: Iterable[str]) -> pa.Table:
         """:meth:`read` of every row, in no order, but with each text column
         as DuckDB's 64-bit ``hash()`` of its values (a null stays null): for
         rules that only compare values for equality. Eight bytes a row
         instead of a Python string each: the numbers' key column at 10,000
         documents is about 40 MB as strings."""
-        present = self.columns(table) or []
-        wanted = [c for c in dict.fromkeys([table.key, *columns]) if c in present]
+        wanted = self._present(table, columns)
         hashed = [c for c in wanted if pa.types.is_string(table.arrow_schema.field(c).type)]
         cols = ", ".join(f'CASE WHEN "{c}" IS NULL THEN NULL ELSE hash("{c}") END AS "{c}"' if c in hashed else f'"{c}"'
                          for c in wanted)
