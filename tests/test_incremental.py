@@ -318,9 +318,9 @@ def test_files_written_in_threads_equal_files_written_one_by_one(first_run, tmp_
     threads = {}
     real = release.export_table
 
-    def export_table(con, table, path):
+    def export_table(con, table, path, *args):
         threads[table.name] = threading.current_thread().name
-        return real(con, table, path)
+        return real(con, table, path, *args)
 
     monkeypatch.setattr(release, "export_table", export_table)
     metas = {}

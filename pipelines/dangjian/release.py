@@ -24,6 +24,13 @@ row hashes of exactly what would be written) is not written again: the
 previous release's file is hard-linked into the new one. Releases stay
 immutable (a file is never changed after it is written, whichever folders
 link it) and each is still a complete, checksummed folder.
+
+Tables whose rows each belong to a document are sorted by document, then by
+key, and each row group holds whole documents. Where a group ends depends
+only on the documents themselves (:func:`plan_row_groups`), so one new or
+changed document changes one row group, and the others keep their bytes: they
+are copied from the previous release's file (``parquet_splice``), not encoded
+again. The file is the same, byte for byte, as writing it whole.
 """
 from __future__ import annotations
 
@@ -45,9 +52,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dangjian import __version__
-from dangjian.release_docs import INDEX_HTML, Changes, release_changes, write_index, write_release_docs
-from dangjian.schema import DOCUMENTS, PARAGRAPHS, SENTENCES, TABLES, Table
-from dangjian.warehouse import PUBLISHED_DB, duckdb_memory, regroup, row_fingerprints, table_fingerprint
+from dangjian.parquet_splice import row_group_spans, splice
+from dangjian.release_docs import INDEX_HTML, Changes, Region, release_changes, write_index, write_release_docs
+from dangjian.schema import DOCUMENTS, PARAGRAPHS, SENTENCES, SOURCE_FILES, TABLES, Table
+from dangjian.warehouse import (PUBLISHED_DB, duckdb_memory, fingerprint_map, regroup, row_fingerprints,
+                                table_fingerprint)
 
 RELEASES = "releases"
 LATEST = "latest"
@@ -75,12 +84,18 @@ LIMITATIONS = (
 )
 
 # Bump when what export_table writes changes in a way the fingerprint cannot see.
-_EXPORT_VERSION = "2"  # 2: the inputs are fingerprinted, not the exported rows
+# 2: the inputs are fingerprinted, not the exported rows; 3: tables of documents
+# sorted by document, in row groups of whole documents.
+_EXPORT_VERSION = "3"
 # Private to the working folder: which release file holds which fingerprint.
 EXPORT_INDEX = Path("work") / "exports.json"
 
 # Columns that hold an article's running text, withheld where rights forbid it.
 TEXT_COLUMNS = {t.name: tuple(c.name for c in t.columns if c.withheld) for t in TABLES}
+
+# Tables published by document: every row belongs to one (``source_files``
+# also lists files that are no document, and stays sorted by path).
+BY_DOCUMENT = frozenset(t.name for t in TABLES if "doc_id" in t.column_names and t is not SOURCE_FILES)
 
 
 @dataclass(frozen=True)
@@ -100,10 +115,13 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _export_query(table: Table) -> str:
+def _export_query(table: Table, ranges: int = 0) -> str:
     """SQL for a table as it is published: its columns in dictionary order,
-    sorted by key, the running text withheld where the document's rights
-    require it. Names come from ``dangjian.schema``, never from input."""
+    sorted by key (tables of documents: by document, then key), the running
+    text withheld where the document's rights require it. With ``ranges``,
+    only the rows of documents in that many ranges of doc_ids, each bound as
+    two parameters (first, last). Names come from ``dangjian.schema``, never
+    from input."""
     withheld = set(TEXT_COLUMNS.get(table.name, ()))
     assert not withheld or "doc_id" in table.column_names, f"{table.name}: text is withheld per document"
     restricted = f'(SELECT doc_id FROM "{DOCUMENTS.stage}"."{DOCUMENTS.name}" WHERE NOT redistribute_text)'
@@ -111,20 +129,29 @@ def _export_query(table: Table) -> str:
         f'CASE WHEN t.doc_id IN {restricted} THEN NULL ELSE t."{c}" END AS "{c}"' if c in withheld else f't."{c}"'
         for c in table.column_names
     )
-    return f'SELECT {cols} FROM "{table.stage}"."{table.name}" AS t ORDER BY t."{table.key}"'
+    where = " WHERE " + " OR ".join(["t.doc_id BETWEEN ? AND ?"] * ranges) if ranges else ""
+    order = f't.doc_id, t."{table.key}"' if table.name in BY_DOCUMENT else f't."{table.key}"'
+    return f'SELECT {cols} FROM "{table.stage}"."{table.name}" AS t{where} ORDER BY {order}'
 
 
-def _row_groups(table: Table, reader: pa.RecordBatchReader) -> Iterator[pa.Table]:
+def _row_groups(table: Table, reader: pa.RecordBatchReader, sizes: int | Iterable[int] | None = None) -> Iterator[pa.Table]:
     """The reader's rows in row groups of exactly the table's size (the last
-    one shorter), cast to the data dictionary's schema: the same file as
-    writing the whole table at once, without holding it."""
+    one shorter), or of each of ``sizes`` in turn, cast to the data
+    dictionary's schema: the same file as writing the whole table at once,
+    without holding it."""
     wrote = False
-    for held in regroup(reader, ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS)):
+    for held in regroup(reader, ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS) if sizes is None else sizes):
         yield pa.Table.from_batches(held, schema=reader.schema).cast(table.arrow_schema)
         wrote = True
     if not wrote:
         # An empty table still gets one (empty) row group, as pq.write_table gives it.
         yield pa.Table.from_batches([], schema=reader.schema).cast(table.arrow_schema)
+
+
+def _export_settings(table: Table) -> tuple:
+    """What, besides the rows, decides the bytes of a table's file."""
+    return (str(table.arrow_schema), table.arrow_schema.metadata, ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS),
+            pa.__version__, _EXPORT_VERSION)
 
 
 def export_fingerprint(con: duckdb.DuckDBPyConnection, table: Table) -> str:
@@ -137,27 +164,142 @@ def export_fingerprint(con: duckdb.DuckDBPyConnection, table: Table) -> str:
     inputs = [table_fingerprint(row_fingerprints(con, table))]
     if TEXT_COLUMNS.get(table.name):
         inputs.append(table_fingerprint(row_fingerprints(con, DOCUMENTS)))
-    settings = (str(table.arrow_schema), table.arrow_schema.metadata, ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS),
-                pa.__version__, _EXPORT_VERSION)
-    return hashlib.sha256(f"{inputs}:{settings}".encode()).hexdigest()
+    return hashlib.sha256(f"{inputs}:{_export_settings(table)}".encode()).hexdigest()
 
 
-def export_table(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> int:
-    """Stream a working table, as published, into ``path``; return its rows."""
-    reader = con.sql(_export_query(table)).to_arrow_reader(ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS))
-    return write_parquet(table, _row_groups(table, reader), path)
+@dataclass(frozen=True)
+class RowGroupPlan:
+    """One row group of a table of documents: whole documents, in doc_id order."""
+
+    first: str  # its first and last doc_id
+    last: str
+    rows: int
+    digest: str  # of its documents' rows and the writer's settings: equal digests, equal bytes
+
+
+def _cut_chance(doc_id: str) -> float:
+    return int.from_bytes(hashlib.blake2b(doc_id.encode(), digest_size=8).digest(), "big") / 2**64
+
+
+def plan_row_groups(docs: Iterable[tuple[str, int, str]], target: int, salt: str) -> list[RowGroupPlan]:
+    """Row groups for ``docs``, each ``(doc_id, rows, fingerprint of its rows)``
+    in doc_id order, holding about ``target`` rows each.
+
+    A group ends after a document once it holds ``target // 2`` rows, with a
+    chance of two in ``target`` for each of that document's rows, drawn from
+    a hash of its doc_id; and always once it holds ``2 * target``. So where a
+    group ends depends on its own documents only, from where the group
+    before it ended: a new, changed or removed document changes its own
+    group (and, where it moves an end, the next one), and every other group
+    keeps its documents and its digest. Groups hold ``target`` rows on
+    average, and one document never spans two."""
+    low, high, per_row = target // 2, 2 * target, 2 / target
+    plans: list[RowGroupPlan] = []
+    first, rows, digest = None, 0, None
+    for doc_id, n, fingerprint in docs:
+        if first is None:
+            first, rows, digest = doc_id, 0, hashlib.sha256(salt.encode())
+        rows += n
+        digest.update(f"\x1e{doc_id}\x1f{fingerprint}".encode())
+        if rows >= high or (rows >= low and _cut_chance(doc_id) < n * per_row):
+            plans.append(RowGroupPlan(first, doc_id, rows, digest.hexdigest()))
+            first = None
+    if first is not None:
+        plans.append(RowGroupPlan(first, doc_id, rows, digest.hexdigest()))
+    return plans
+
+
+def _documents_of(con: duckdb.DuckDBPyConnection, table: Table) -> list[tuple[str, int, str]]:
+    """``(doc_id, rows, fingerprint)`` of each document with rows in ``table``,
+    in doc_id order. Where text is withheld by rights, the fingerprint also
+    covers the document's row, which holds them."""
+    own = row_fingerprints(con, table).sort_by("doc_id")
+    rights = fingerprint_map(row_fingerprints(con, DOCUMENTS)) if TEXT_COLUMNS.get(table.name) else {}
+    return [(d, n, f"{n}:{h}:{rights.get(d, '')}")
+            for d, n, h in zip(*(own[c].to_pylist() for c in ("doc_id", "n", "h")))]
+
+
+def _reusable_groups(warehouse_dir: Path | None, previous: dict | None, settings: str) -> dict[str, tuple[Path, int]]:
+    """The previous release's row groups of a table by digest, with where to
+    copy each from: none unless its file is still there as it was written."""
+    if warehouse_dir is None or not previous or previous.get("settings") != settings or not previous.get("groups"):
+        return {}
+    path = warehouse_dir / previous["path"]
+    try:
+        if path.is_symlink() or path.stat().st_size != previous["bytes"]:
+            return {}
+        spans = row_group_spans(path)
+    except (OSError, ValueError):
+        return {}
+    if [s.rows for s in spans] != [group[1] for group in previous["groups"]]:
+        return {}
+    return {group[0]: (path, i) for i, group in enumerate(previous["groups"])}
+
+
+def export_table(con: duckdb.DuckDBPyConnection, table: Table, path: Path,
+                 previous: dict | None = None, warehouse_dir: Path | None = None) -> dict:
+    """Stream a working table, as published, into ``path``.
+
+    Returns ``rows``, and for a table of documents its row groups
+    (``groups``: digest, rows, first and last doc_id of each) and how many were copied from
+    ``previous`` (``reused``), the export index's entry for the table's file
+    in the last release (under ``warehouse_dir``)."""
+    size = ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS)
+    settings = hashlib.sha256(str(_export_settings(table)).encode()).hexdigest()
+    plan = plan_row_groups(_documents_of(con, table), size, settings) if table.name in BY_DOCUMENT else []
+    if not plan:  # a table without documents, or an empty one
+        reader = con.sql(_export_query(table)).to_arrow_reader(size)
+        return {"rows": write_parquet(table, _row_groups(table, reader), path)}
+    old = _reusable_groups(warehouse_dir, previous, settings)
+    fresh = [g for g in plan if g.digest not in old]
+    if len(fresh) == len(plan):
+        rows = _write_groups(con, table, path, fresh, every=True)
+    else:
+        scratch = path.with_name(f".{path.stem}.fresh.parquet")
+        try:
+            if fresh:
+                _write_groups(con, table, scratch, fresh, every=False)
+            at = iter(range(len(fresh)))
+            splice([old[g.digest] if g.digest in old else (scratch, next(at)) for g in plan], path)
+        finally:
+            scratch.unlink(missing_ok=True)
+        rows = sum(g.rows for g in plan)
+    return {"rows": rows, "settings": settings, "groups": [[g.digest, g.rows, g.first, g.last] for g in plan],
+            "reused": len(plan) - len(fresh)}
+
+
+def _write_groups(con: duckdb.DuckDBPyConnection, table: Table, path: Path, groups: list[RowGroupPlan],
+                  every: bool) -> int:
+    """Write ``groups`` of a table of documents, in order, as the row groups of
+    ``path`` (``every``: they are all of the table's)."""
+    size = ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS)
+    if every:
+        reader = con.sql(_export_query(table)).to_arrow_reader(size)
+    else:
+        reader = con.sql(_export_query(table, len(groups)),
+                         params=[d for g in groups for d in (g.first, g.last)]).to_arrow_reader(size)
+
+    def checked() -> Iterator[pa.Table]:
+        for group, part in zip(groups, _row_groups(table, reader, [g.rows for g in groups]), strict=True):
+            ids = part["doc_id"]
+            # The rows come from the committed state the plan was read from.
+            assert (part.num_rows, ids[0].as_py(), ids[-1].as_py()) == (group.rows, group.first, group.last), table.name
+            yield part
+
+    return write_parquet(table, checked(), path)
 
 
 def write_parquet(table: Table, data: pa.Table | Iterable[pa.Table], path: Path) -> int:
-    """Write ``data`` (a table, or its row groups in order) as the table's
-    Parquet file: zstd, statistics, the dictionary's schema and descriptions.
-    Returns the rows written."""
+    """Write ``data`` (a table, or its row groups in order, one row group
+    each) as the table's Parquet file: zstd, statistics, the dictionary's
+    schema and descriptions. Returns the rows written."""
     size = ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS)
     parts = [data] if isinstance(data, pa.Table) else data
     rows = 0
     with pq.ParquetWriter(path, table.arrow_schema, compression="zstd", write_statistics=True) as writer:
         for part in parts:
-            writer.write_table(part.cast(table.arrow_schema), row_group_size=size)
+            group = size if isinstance(data, pa.Table) else part.num_rows or size
+            writer.write_table(part.cast(table.arrow_schema), row_group_size=group)
             rows += part.num_rows
     return rows
 
@@ -293,7 +435,8 @@ def _reusable(warehouse_dir: Path, found: dict | None, fingerprint: str) -> Path
     return path
 
 
-def _write_tables(con, warehouse_dir: Path, staging: Path, log, workers: int | None = None) -> tuple[dict, dict]:
+def _write_tables(con, warehouse_dir: Path, staging: Path, log,
+                 workers: int | None = None) -> tuple[dict, dict, dict[str, Region]]:
     """Every table's Parquet file in ``staging``: linked from an earlier release
     when its rows are unchanged, else streamed from DuckDB.
 
@@ -306,7 +449,7 @@ def _write_tables(con, warehouse_dir: Path, staging: Path, log, workers: int | N
     from dangjian.incremental import worker_count
 
     exports = _load_exports(warehouse_dir)
-    fingerprints, infos, linked, to_write = {}, {}, {}, []
+    fingerprints, infos, layouts, linked, to_write = {}, {}, {}, {}, []
     for table in TABLES:
         path = staging / f"{table.name}.parquet"
         fingerprints[table.name] = export_fingerprint(con, table)
@@ -319,6 +462,7 @@ def _write_tables(con, warehouse_dir: Path, staging: Path, log, workers: int | N
                 shutil.copyfile(source, path)
             linked[table.name] = source
             infos[table.name] = {k: previous[k] for k in ("rows", "bytes", "sha256")}
+            layouts[table.name] = {k: previous[k] for k in ("settings", "groups") if k in previous}
         else:
             to_write.append(table)
 
@@ -326,27 +470,49 @@ def _write_tables(con, warehouse_dir: Path, staging: Path, log, workers: int | N
         path = staging / f"{table.name}.parquet"
         cur = con.cursor()
         try:
-            rows = export_table(cur, table, path)
+            exported = export_table(cur, table, path, exports.get(table.name), warehouse_dir)
         finally:
             cur.close()
-        return {"rows": rows, "bytes": path.stat().st_size, "sha256": _sha256_file(path)}
+        return {**exported, "bytes": path.stat().st_size, "sha256": _sha256_file(path)}
 
     # Largest first by the last release's rows, so that the last file to start is a small one.
     to_write.sort(key=lambda t: -exports.get(t.name, {}).get("rows", 0))
     workers = min(worker_count(workers), len(to_write))
     if workers > 1:
         with ThreadPoolExecutor(workers, thread_name_prefix="export") as pool:
-            infos.update(zip((t.name for t in to_write), pool.map(write, to_write)))
+            written = dict(zip((t.name for t in to_write), pool.map(write, to_write)))
     else:
-        infos.update((t.name, write(t)) for t in to_write)
+        written = {t.name: write(t) for t in to_write}
+    for name, exported in written.items():
+        infos[name] = {k: exported[k] for k in ("rows", "bytes", "sha256")}
+        layouts[name] = {k: exported[k] for k in ("settings", "groups") if k in exported}
     for table in TABLES:
         if table.name in linked:
             log(f"release: {table.name}: unchanged, linked from {linked[table.name].parent.name}")
+        elif written[table.name].get("reused"):
+            exported = written[table.name]
+            log(f"release: {table.name}: {exported['rows']} rows written, {exported['reused']} of "
+                f"{len(exported['groups'])} row groups copied from the last release")
         else:
             log(f"release: {table.name}: {infos[table.name]['rows']} rows written")
     files = {t.name: {"file": f"{t.name}.parquet", **infos[t.name]} for t in TABLES}
-    fresh = {t.name: {"fingerprint": fingerprints[t.name], **infos[t.name]} for t in TABLES}
-    return files, fresh
+    fresh = {t.name: {"fingerprint": fingerprints[t.name], **infos[t.name], **layouts[t.name]} for t in TABLES}
+    regions = {name: region for name in written if (region := _region(exports.get(name), layouts[name]))}
+    return files, fresh, regions
+
+
+def _region(before: dict | None, after: dict) -> Region | None:
+    """Where a table's new file can differ from the file the export index
+    recorded for it: the row groups whose digests only one of them has.
+    Equal digests mean equal rows, whether the group was copied or not."""
+    if not before or before.get("settings") != after.get("settings") or not before.get("groups") \
+            or not after.get("groups"):
+        return None
+    old = {g[0] for g in before["groups"]}
+    new = {g[0] for g in after["groups"]}
+    ranges = [(g[2], g[3]) for g in after["groups"] if g[0] not in old]
+    ranges += [(g[2], g[3]) for g in before["groups"] if g[0] not in new]
+    return Region(before["sha256"], tuple(ranges))
 
 
 def _publish(con, warehouse_dir: Path, today: dt.date | None, validation_html: str | None, log,
@@ -357,7 +523,7 @@ def _publish(con, warehouse_dir: Path, today: dt.date | None, validation_html: s
     staging = root / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
     staging.mkdir()
 
-    files, fresh = _write_tables(con, warehouse_dir, staging, log, workers)
+    files, fresh, regions = _write_tables(con, warehouse_dir, staging, log, workers)
     content_hash = hashlib.sha256(
         "".join(f"{f['file']}\t{f['sha256']}\n" for f in files.values()).encode()
     ).hexdigest()
@@ -390,7 +556,12 @@ def _publish(con, warehouse_dir: Path, today: dt.date | None, validation_html: s
     (staging / RELEASE_JSON).write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     previous = latest_version(warehouse_dir)
     previous_dir = root / previous if previous else None
-    changes = release_changes(staging, previous_dir) if previous_dir else None
+    if previous_dir:
+        # A region speaks of the file the export index recorded, which is
+        # normally the previous release's; if not, tables are compared whole.
+        before = json.loads((previous_dir / RELEASE_JSON).read_text(encoding="utf-8"))["tables"]
+        regions = {name: r for name, r in regions.items() if r.ranges and before.get(name, {}).get("sha256") == r.base}
+    changes = release_changes(staging, previous_dir, regions) if previous_dir else None
     write_release_docs(staging, previous_dir, [], validation_html=validation_html, limitations=LIMITATIONS,
                        changes=changes)
     # The Parquet files' sums are known from writing (or from the release they are linked from).
@@ -405,7 +576,7 @@ def _publish(con, warehouse_dir: Path, today: dt.date | None, validation_html: s
     _fsync_dir(root)
     _point_latest(root, version)
     with _cache_released(con):
-        build_published_db(warehouse_dir, root / version, (previous_dir, changes) if previous_dir else None)
+        build_published_db(warehouse_dir, root / version, (previous_dir, changes) if previous_dir else None, regions)
     _remember(warehouse_dir, fresh, version)
     return ReleaseInfo(version, root / version, True, rows, content_hash)
 
@@ -455,7 +626,8 @@ REBUILD_SHARE = 0.25
 
 
 def build_published_db(warehouse_dir: Path, release_dir: Path,
-                       previous: tuple[Path, dict[str, Changes]] | None = None) -> Path:
+                       previous: tuple[Path, dict[str, Changes]] | None = None,
+                       regions: dict[str, Region] | None = None) -> Path:
     """Copy a release into a standalone read-only database and swap it in.
 
     The database holds copies, not views on the Parquet files, so it keeps
@@ -464,8 +636,11 @@ def build_published_db(warehouse_dir: Path, release_dir: Path,
     With ``previous`` (the previous release and what changed since), and the
     published database holding that release, the database is copied and only
     the changed rows are replaced: rows are deleted by key and inserted from
-    the new Parquet files, whose key statistics let DuckDB read only the row
-    groups that hold them. Otherwise, or when much changed, it is built afresh.
+    the new Parquet files. Statistics let DuckDB read only the row groups
+    that hold them: on the key, or, for a table of documents, on ``doc_id``
+    within the table's ``regions`` (the ranges of row groups written anew;
+    every other row group is the previous release's). Otherwise, or when
+    much changed, it is built afresh.
     Either way it is swapped in whole, by rename.
     """
     target = warehouse_dir / PUBLISHED_DB
@@ -483,7 +658,7 @@ def build_published_db(warehouse_dir: Path, release_dir: Path,
             path = str(release_dir / f"{table.name}.parquet")
             change = previous[1].get(table.name) if incremental else None
             if change is not None and present.get(table.name) == pq.read_schema(path).names:
-                _apply(con, table, path, change)
+                _apply(con, table, path, change, (regions or {}).get(table.name))
             else:
                 con.execute(f'CREATE OR REPLACE TABLE "{table.name}" AS SELECT * FROM read_parquet(?)', [path])
             con.execute(f'COMMENT ON TABLE "{table.name}" IS {_sql_string(table.en + " / " + table.zh)}')
@@ -510,14 +685,18 @@ def _worth_applying(warehouse_dir: Path, meta: dict, previous: tuple[Path, dict[
     return touched <= REBUILD_SHARE * max(rows, 1)
 
 
-def _apply(con: duckdb.DuckDBPyConnection, table: Table, path: str, change: Changes) -> None:
-    """Replace the rows of ``table`` whose keys changed with those in ``path``."""
+def _apply(con: duckdb.DuckDBPyConnection, table: Table, path: str, change: Changes,
+           region: Region | None = None) -> None:
+    """Replace the rows of ``table`` whose keys changed with those in ``path``
+    (whose rows outside ``region``'s doc_id ranges did not change)."""
     out = change.removed | change.changed
     into = change.added | change.changed
+    within = " AND (" + " OR ".join(["doc_id BETWEEN ? AND ?"] * len(region.ranges)) + ")" if region else ""
+    bounds = [d for pair in region.ranges for d in pair] if region else []
     for keys, sql, params in (
         (out, f'DELETE FROM "{table.name}" WHERE "{table.key}" IN (SELECT k FROM _keys)', []),
-        (into, f'INSERT INTO "{table.name}" SELECT * FROM read_parquet(?) WHERE "{table.key}" IN (SELECT k FROM _keys)',
-         [path]),
+        (into, f'INSERT INTO "{table.name}" SELECT * FROM read_parquet(?) WHERE "{table.key}" IN (SELECT k FROM _keys)'
+               f"{within}", [path, *bounds]),
     ):
         if not keys:
             continue

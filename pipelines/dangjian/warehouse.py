@@ -18,6 +18,7 @@ Layout of the warehouse folder::
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -141,21 +142,24 @@ def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("BEGIN TRANSACTION")
 
 
-def regroup(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[list[pa.RecordBatch]]:
+def regroup(batches: Iterable[pa.RecordBatch], size: int | Iterable[int]) -> Iterator[list[pa.RecordBatch]]:
     """Record batches of any sizes, regrouped in order into lists of exactly
-    ``size`` rows (the last shorter; none for no rows). The pieces are
-    zero-copy slices of the batches."""
+    ``size`` rows (the last shorter; none for no rows), or of each size in
+    turn when ``size`` is a sequence of them (rows beyond its end come as one
+    last list). The pieces are zero-copy slices of the batches."""
+    sizes = itertools.repeat(size) if isinstance(size, int) else iter(size)
+    want = next(sizes, None)
     held: list[pa.RecordBatch] = []
     rows = 0
     for batch in batches:
         while batch.num_rows:
-            take = batch.slice(0, size - rows)
+            take = batch.slice(0, batch.num_rows if want is None else want - rows)
             held.append(take)
             rows += take.num_rows
             batch = batch.slice(take.num_rows)
-            if rows == size:
+            if rows == want:
                 yield held
-                held, rows = [], 0
+                held, rows, want = [], 0, next(sizes, None)
     if held:
         yield held
 

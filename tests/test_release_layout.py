@@ -1,0 +1,207 @@
+"""Tables of documents are published by document, in row groups of whole
+documents whose ends the documents decide. So a new or changed document
+changes its own row group, the release copies the others from the last
+release's file, and the file is still exactly the one a clean export writes."""
+from __future__ import annotations
+
+import json
+import random
+import shutil
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from conftest import RAW
+from test_pipeline import materialize
+
+from dangjian import release
+from dangjian.release import BY_DOCUMENT, plan_row_groups
+from dangjian.release_docs import release_changes
+from dangjian.schema import TABLES
+
+
+def _docs(rng: random.Random, n: int) -> list[tuple[str, int, str]]:
+    ids = sorted({f"{rng.getrandbits(64):016x}" for _ in range(n)})
+    return [(d, rng.choice([1, 3, 20, 55, 140]), f"fp-{d}") for d in ids]
+
+
+def _digests(plan) -> list[str]:
+    return [g.digest for g in plan]
+
+
+def test_row_groups_hold_whole_documents_in_order_and_about_the_target():
+    rng = random.Random(7)
+    docs = _docs(rng, 3000)
+    plan = plan_row_groups(docs, 1024, "salt")
+    assert plan[0].first == docs[0][0] and plan[-1].last == docs[-1][0]
+    # Consecutive groups meet at consecutive documents: none is skipped or split.
+    index = {d: i for i, (d, _, _) in enumerate(docs)}
+    assert all(index[b.first] == index[a.last] + 1 for a, b in zip(plan, plan[1:]))
+    assert sum(g.rows for g in plan) == sum(n for _, n, _ in docs)
+    assert all(512 <= g.rows < 2048 + 140 for g in plan[:-1])
+    mean = sum(g.rows for g in plan) / len(plan)
+    assert 0.7 * 1024 < mean < 1.5 * 1024, mean
+    assert plan == plan_row_groups(docs, 1024, "salt")
+    assert _digests(plan) != _digests(plan_row_groups(docs, 1024, "other settings"))
+
+
+def test_one_new_or_changed_document_changes_one_or_two_row_groups_nearly_always():
+    """A group ends where a document says, once the group holds half the
+    target: so an edit changes its own group, and the next one where it
+    moves an end. Now and then the moved end shifts the next ends too, until
+    a document ends a group where it did before."""
+    rng = random.Random(11)
+    docs = _docs(rng, 2000)
+    before = set(_digests(plan_row_groups(docs, 1024, "s")))
+    touched = {"add": [], "remove": [], "change": []}
+    for _ in range(600):
+        edited = list(docs)
+        what = rng.choice(list(touched))
+        if what == "add":
+            edited.append((f"{rng.getrandbits(64):016x}", rng.choice([1, 20, 140]), "new"))
+            edited.sort()
+        elif what == "remove":
+            edited.pop(rng.randrange(len(edited)))
+        else:
+            i = rng.randrange(len(edited))
+            edited[i] = (edited[i][0], edited[i][1], "changed")
+        touched[what].append(len([d for d in _digests(plan_row_groups(edited, 1024, "s")) if d not in before]))
+    assert set(touched["change"]) == {1}  # same rows: every end stays where it was
+    moved = touched["add"] + touched["remove"]
+    assert min(moved) >= 1 and sum(moved) / len(moved) < 1.4, sum(moved) / len(moved)
+    assert sum(n > 2 for n in moved) <= 0.05 * len(moved)
+    assert max(moved) < 10
+
+
+def test_a_document_larger_than_a_group_is_a_group_of_its_own():
+    docs = [("a", 10, "x"), ("b", 5000, "y"), ("c", 10, "z")]
+    plan = plan_row_groups(docs, 64, "s")
+    assert [(g.first, g.last) for g in plan] == [("a", "b"), ("c", "c")]
+    assert plan_row_groups([], 64, "s") == []
+
+
+# ---------------------------------------------------------------------------
+# Releases written from the last one's row groups
+# ---------------------------------------------------------------------------
+
+NEW_REPORT = ("通州区推进“红色网格”建设\n2021年,全区建成网格党支部168个,"
+              "覆盖率达到98%,化解矛盾纠纷1200余件。\n")
+
+
+@pytest.fixture(scope="module")
+def two_states(tmp_path_factory):
+    """The working databases of two runs: the seeds, then the seeds with one
+    report added and one number of a seed changed."""
+    root = tmp_path_factory.mktemp("layout")
+    raw = root / "raw"
+    shutil.copytree(RAW, raw)
+    first = root / "first"
+    assert materialize(raw, first).success
+    (raw / "extra").mkdir()
+    (raw / "extra" / "new.txt").write_text(NEW_REPORT, encoding="utf-8")
+    seed = sorted(raw.glob("000_*.txt"))[0]
+    text = seed.read_text(encoding="utf-8")
+    assert "4825" in text
+    seed.write_text(text.replace("4825", "4826", 1), encoding="utf-8")
+    second = root / "second"
+    shutil.copytree(first, second, symlinks=True)
+    assert materialize(raw, second).success
+    return [next((w / "work").glob("*.duckdb")) for w in (first, second)]
+
+
+@pytest.fixture
+def small_groups(monkeypatch):
+    """Row groups of a few rows, so that the seeds' tables of documents have
+    many (the gazetteer keeps its size: 668,815 rows in groups of 24 would
+    take minutes to write)."""
+    monkeypatch.setattr(release, "ROW_GROUP_ROWS", {name: 2 if name == "documents" else 24 for name in BY_DOCUMENT})
+
+
+def _publish(work, warehouse, lines=None):
+    (warehouse / "work").mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(work), read_only=True) as con:
+        return release.publish(con, warehouse, log=(lines.append if lines is not None else None), workers=1)
+
+
+def test_a_release_copies_unchanged_row_groups_and_writes_the_same_files(two_states, small_groups, tmp_path):
+    first, second = two_states
+    warehouse, clean = tmp_path / "incremental", tmp_path / "clean"
+    _publish(first, warehouse)
+    lines: list[str] = []
+    info = _publish(second, warehouse, lines)
+    fresh = _publish(second, clean)
+    assert info.created and info.content_hash == fresh.content_hash
+
+    exports = json.loads((warehouse / release.EXPORT_INDEX).read_text(encoding="utf-8"))
+    copied = [line for line in lines if "row groups copied" in line]
+    assert len(copied) >= 6, lines  # paragraphs, sentences and the fact tables at least
+    for table in TABLES:
+        ours, theirs = info.path / f"{table.name}.parquet", fresh.path / f"{table.name}.parquet"
+        assert ours.read_bytes() == theirs.read_bytes(), table.name
+        if table.name in BY_DOCUMENT:
+            meta = pq.ParquetFile(ours).metadata
+            groups = exports[table.name]["groups"]
+            assert meta.num_row_groups == len(groups) and [meta.row_group(i).num_rows for i in range(len(groups))] == \
+                [g[1] for g in groups]
+            ids = pq.read_table(ours, columns=list(dict.fromkeys(["doc_id", table.key])))
+            pairs = list(zip(ids["doc_id"].to_pylist(), ids[table.key].to_pylist()))
+            assert pairs == sorted(pairs), table.name
+    numbers = next(line for line in copied if line.startswith("release: numbers:"))
+    reused, total = (int(w) for w in numbers.split(", ")[1].split(" row groups")[0].split(" of "))
+    assert total >= 5 and 0 < reused < total, numbers
+
+
+def test_the_changelog_of_copied_files_equals_comparing_them_whole(two_states, small_groups, tmp_path):
+    first, second = two_states
+    warehouse = tmp_path / "w"
+    one = _publish(first, warehouse)
+    two = _publish(second, warehouse)
+    written = (two.path / "CHANGELOG.md").read_text(encoding="utf-8")
+    whole = release_changes(two.path, one.path)  # no regions: every row of both files
+    assert any(c.added or c.removed or c.changed for c in whole.values())
+    for name, change in whole.items():
+        row = next(line for line in written.splitlines() if line.startswith(f"| {name} |"))
+        counts = [int(c) for c in row.strip("|").split("|")[3:6]]
+        assert counts == [len(change.added), len(change.removed), len(change.changed)], (name, row)
+    assert "extra/new.txt" in written
+
+
+def test_without_the_export_index_every_row_group_is_written_and_the_file_is_the_same(two_states, small_groups,
+                                                                                      tmp_path):
+    first, second = two_states
+    warehouse, clean = tmp_path / "w", tmp_path / "clean"
+    _publish(first, warehouse)
+    (warehouse / release.EXPORT_INDEX).unlink()  # e.g. the working folder was set up anew
+    lines: list[str] = []
+    two = _publish(second, warehouse, lines)
+    assert any(line.startswith("release: numbers: ") for line in lines)
+    assert not any("copied" in line for line in lines), lines
+    fresh = _publish(second, clean)
+    for name in sorted(BY_DOCUMENT):
+        assert (two.path / f"{name}.parquet").read_bytes() == (fresh.path / f"{name}.parquet").read_bytes(), name
+
+
+def test_the_published_database_patched_from_copied_files_holds_the_release(two_states, small_groups, tmp_path,
+                                                                            monkeypatch):
+    """The published database takes the changed rows from the new files,
+    reading only the row groups written anew; its tables must still equal
+    the release's files row for row."""
+    first, second = two_states
+    warehouse = tmp_path / "w"
+    _publish(first, warehouse)
+    applied, real = [], release._apply
+
+    def _apply(con, table, path, change, region=None):
+        applied.append((table.name, region))
+        return real(con, table, path, change, region)
+
+    monkeypatch.setattr(release, "_worth_applying", lambda *a: True)  # the seeds change by more than a quarter
+    monkeypatch.setattr(release, "_apply", _apply)
+    two = _publish(second, warehouse)
+    assert {name for name, region in applied if region is not None and region.ranges} >= {"numbers", "sentences"}
+    with duckdb.connect(str(warehouse / "dangjian.duckdb"), read_only=True) as con:
+        for table in TABLES:
+            file = pq.read_table(two.path / f"{table.name}.parquet")
+            rows = con.sql(f'SELECT * FROM "{table.name}"').to_arrow_table()
+            assert rows.num_rows == file.num_rows, table.name
+            assert sorted(rows.to_pylist(), key=str) == sorted(file.to_pylist(), key=str), table.name
