@@ -398,3 +398,25 @@ def test_write_release_docs_returns_what_it_wrote(tmp_path):
                                                "datapackage.json", "validation.html"]
     assert all(p.parent == release and p.is_file() for p in written)
     assert (release / "validation.html").read_text(encoding="utf-8") == "<p>ok</p>"
+
+
+def test_a_card_with_many_sources_sums_them_up_by_publisher(tmp_path, monkeypatch):
+    """Above SOURCES_LISTED files the card gives one row per publisher, with
+    its files, dates, rights and whether text is included, and says where
+    every source is listed; datapackage.json still lists each one."""
+    import dangjian.release_docs as release_docs
+
+    monkeypatch.setattr(release_docs, "SOURCES_LISTED", 3)
+    docs = dict(DOCS)
+    docs["005_more.txt"] = {**DOCS["001_fb00645a8e6ebd2d.txt"], "title": "又一篇", "published": "2023-03-01"}
+    release = build_release(tmp_path / "releases", release_rows(docs), dt.date(2026, 11, 22), sources=[])
+    card = (release / "README.md").read_text(encoding="utf-8")
+    section = card.split("## Sources and rights")[1].split("\n## ")[0]
+    assert "4 source files from 3 publishers" in section and "`documents.parquet`" in section
+    assert "005_more.txt" not in section and "又一篇" not in section  # no longer one row per file
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert rows[0] == ("| 江海先锋 | 2 | 2021-07-05 – 2023-03-01 | Not stated; all rights remain with the publisher. "
+                       "| none, withheld |")
+    assert any(r.startswith("| 《国家治理》周刊 | 1 | not stated | 本文为《国家治理》周刊原创内容") for r in rows)
+    package = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
+    assert sorted(s["path"] for s in package["sources"]) == sorted(docs)
