@@ -4,11 +4,13 @@ changes its own row group, the release copies the others from the last
 release's file, and the file is still exactly the one a clean export writes."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import shutil
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import RAW
@@ -17,7 +19,7 @@ from test_pipeline import materialize
 from dangjian import release
 from dangjian.release import BY_DOCUMENT, plan_row_groups
 from dangjian.release_docs import release_changes
-from dangjian.schema import TABLES
+from dangjian.schema import PARAGRAPHS, TABLES
 
 
 def _docs(rng: random.Random, n: int) -> list[tuple[str, int, str]]:
@@ -205,3 +207,53 @@ def test_the_published_database_patched_from_copied_files_holds_the_release(two_
             rows = con.sql(f'SELECT * FROM "{table.name}"').to_arrow_table()
             assert rows.num_rows == file.num_rows, table.name
             assert sorted(rows.to_pylist(), key=str) == sorted(file.to_pylist(), key=str), table.name
+
+
+def test_a_row_groups_bytes_depend_on_its_rows_not_on_how_they_arrive(tmp_path):
+    """A copied group must be the bytes a clean export writes for its rows.
+    pyarrow ends a data page where an Arrow chunk ends, so groups are written
+    from one chunk each: text of several MiB (redistributable documents)
+    arriving in batches cut at other rows gives the same file."""
+    rng = random.Random(5)
+    text = "党建引领基层治理，推动高质量发展。" * 300
+    rows = [{"paragraph_id": f"{i:016x}", "doc_id": f"{i // 8:016x}", "paragraph_index": i % 8, "start": 0,
+             "end": 10, "source_start": 0, "source_end": 10, "source_path": f"doc/{i // 8}.txt",
+             "source_sha256": "0" * 64, "text": text[rng.randrange(200):]} for i in range(600)]
+    data = pa.Table.from_pylist(rows, schema=PARAGRAPHS.arrow_schema)
+    assert data["text"].nbytes > 4 * 2**20  # several pages of text per group
+    digests = set()
+    for batch_rows in (600, 1000, 97, 7):
+        reader = pa.RecordBatchReader.from_batches(data.schema, data.to_batches(max_chunksize=batch_rows))
+        path = tmp_path / f"{batch_rows}.parquet"
+        release.write_parquet(PARAGRAPHS, release._row_groups(PARAGRAPHS, reader, [250, 350]), path)
+        assert pq.ParquetFile(path).metadata.num_row_groups == 2
+        digests.add(path.read_bytes())
+    assert len(digests) == 1
+
+
+def test_the_writers_settings_see_every_word_of_every_description():
+    """A description edited near its end changes the settings: otherwise the
+    last release's groups, with the old description in their file's footer,
+    would be copied under a new one."""
+    column = max(PARAGRAPHS.columns, key=lambda c: len(c.en))
+    edited = dataclasses.replace(column, en=column.en[:-1] + "!")
+    table = dataclasses.replace(PARAGRAPHS, columns=tuple(edited if c is column else c for c in PARAGRAPHS.columns))
+    assert release._export_settings(table) != release._export_settings(PARAGRAPHS)
+
+
+def test_a_last_file_that_cannot_give_its_groups_means_writing_the_file_whole(two_states, small_groups, tmp_path,
+                                                                            monkeypatch):
+    first, second = two_states
+    warehouse, clean = tmp_path / "w", tmp_path / "clean"
+    _publish(first, warehouse)
+
+    def splice(parts, out):
+        raise ValueError("footer differs")
+
+    monkeypatch.setattr(release, "splice", splice)
+    lines: list[str] = []
+    two = _publish(second, warehouse, lines)
+    assert any(line.startswith("release: numbers:") and "no row group copied" in line and "footer differs" in line
+               for line in lines), lines
+    fresh = _publish(second, clean)
+    assert two.content_hash == fresh.content_hash

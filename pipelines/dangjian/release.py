@@ -85,8 +85,9 @@ LIMITATIONS = (
 
 # Bump when what export_table writes changes in a way the fingerprint cannot see.
 # 2: the inputs are fingerprinted, not the exported rows; 3: tables of documents
-# sorted by document, in row groups of whole documents.
-_EXPORT_VERSION = "3"
+# sorted by document, in row groups of whole documents; 4: each row group
+# written from one chunk.
+_EXPORT_VERSION = "4"
 # Private to the working folder: which release file holds which fingerprint.
 EXPORT_INDEX = Path("work") / "exports.json"
 
@@ -138,10 +139,16 @@ def _row_groups(table: Table, reader: pa.RecordBatchReader, sizes: int | Iterabl
     """The reader's rows in row groups of exactly the table's size (the last
     one shorter), or of each of ``sizes`` in turn, cast to the data
     dictionary's schema: the same file as writing the whole table at once,
-    without holding it."""
+    without holding it.
+
+    Each group comes as one chunk. pyarrow ends a data page where a chunk
+    ends as well as at its page size, so a group's bytes would otherwise
+    depend on where DuckDB's batches happened to fall, and a group copied
+    from the last release could differ from the same rows written anew
+    (with text over 1 MiB a column, as redistributable documents have)."""
     wrote = False
     for held in regroup(reader, ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS) if sizes is None else sizes):
-        yield pa.Table.from_batches(held, schema=reader.schema).cast(table.arrow_schema)
+        yield pa.Table.from_batches(held, schema=reader.schema).cast(table.arrow_schema).combine_chunks()
         wrote = True
     if not wrote:
         # An empty table still gets one (empty) row group, as pq.write_table gives it.
@@ -149,9 +156,12 @@ def _row_groups(table: Table, reader: pa.RecordBatchReader, sizes: int | Iterabl
 
 
 def _export_settings(table: Table) -> tuple:
-    """What, besides the rows, decides the bytes of a table's file."""
-    return (str(table.arrow_schema), table.arrow_schema.metadata, ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS),
-            pa.__version__, _EXPORT_VERSION)
+    """What, besides the rows, decides the bytes of a table's file: the
+    whole schema with every description (``str`` of a schema shortens long
+    ones, so an edit near the end of one would go unseen), the row-group
+    size, pyarrow's version and ours."""
+    return (hashlib.sha256(table.arrow_schema.serialize().to_pybytes()).hexdigest(),
+            ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS), pa.__version__, _EXPORT_VERSION)
 
 
 def export_fingerprint(con: duckdb.DuckDBPyConnection, table: Table) -> str:
@@ -252,20 +262,24 @@ def export_table(con: duckdb.DuckDBPyConnection, table: Table, path: Path,
         return {"rows": write_parquet(table, _row_groups(table, reader), path)}
     old = _reusable_groups(warehouse_dir, previous, settings)
     fresh = [g for g in plan if g.digest not in old]
-    if len(fresh) == len(plan):
-        rows = _write_groups(con, table, path, fresh, every=True)
-    else:
+    out = {"settings": settings, "groups": [[g.digest, g.rows, g.first, g.last] for g in plan], "reused": 0}
+    if len(fresh) < len(plan):
         scratch = path.with_name(f".{path.stem}.fresh.parquet")
         try:
             if fresh:
                 _write_groups(con, table, scratch, fresh, every=False)
+                if len(row_group_spans(scratch)) != len(fresh):
+                    raise ValueError(f"{scratch.name}: not one row group per group written")
             at = iter(range(len(fresh)))
             splice([old[g.digest] if g.digest in old else (scratch, next(at)) for g in plan], path)
+            return {**out, "rows": sum(g.rows for g in plan), "reused": len(plan) - len(fresh)}
+        except ValueError as exc:
+            # The last release's file cannot give its groups (say, it was
+            # written otherwise): every group is written anew, as at first.
+            out["not_copied"] = str(exc)
         finally:
             scratch.unlink(missing_ok=True)
-        rows = sum(g.rows for g in plan)
-    return {"rows": rows, "settings": settings, "groups": [[g.digest, g.rows, g.first, g.last] for g in plan],
-            "reused": len(plan) - len(fresh)}
+    return {**out, "rows": _write_groups(con, table, path, plan, every=True)}
 
 
 def _write_groups(con: duckdb.DuckDBPyConnection, table: Table, path: Path, groups: list[RowGroupPlan],
@@ -283,7 +297,9 @@ def _write_groups(con: duckdb.DuckDBPyConnection, table: Table, path: Path, grou
         for group, part in zip(groups, _row_groups(table, reader, [g.rows for g in groups]), strict=True):
             ids = part["doc_id"]
             # The rows come from the committed state the plan was read from.
-            assert (part.num_rows, ids[0].as_py(), ids[-1].as_py()) == (group.rows, group.first, group.last), table.name
+            if (part.num_rows, ids[0].as_py(), ids[-1].as_py()) != (group.rows, group.first, group.last):
+                raise RuntimeError(f"{table.name}: a row group's rows are not those planned from its documents "
+                                   f"({group.first}..{group.last}, {group.rows} rows)")
             yield part
 
     return write_parquet(table, checked(), path)
@@ -489,6 +505,9 @@ def _write_tables(con, warehouse_dir: Path, staging: Path, log,
     for table in TABLES:
         if table.name in linked:
             log(f"release: {table.name}: unchanged, linked from {linked[table.name].parent.name}")
+        elif "not_copied" in written[table.name]:
+            log(f"release: {table.name}: {infos[table.name]['rows']} rows written; no row group copied from the "
+                f"last release ({written[table.name]['not_copied']})")
         elif written[table.name].get("reused"):
             exported = written[table.name]
             log(f"release: {table.name}: {exported['rows']} rows written, {exported['reused']} of "
