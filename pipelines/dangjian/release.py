@@ -41,7 +41,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,7 +53,8 @@ import pyarrow.parquet as pq
 
 from dangjian import __version__
 from dangjian.parquet_splice import row_group_spans, splice
-from dangjian.release_docs import INDEX_HTML, Changes, Region, release_changes, write_index, write_release_docs
+from dangjian.release_docs import (INDEX_HTML, Changes, Region, doc_id_within, release_changes, write_index,
+                                   write_release_docs)
 from dangjian.schema import DOCUMENTS, PARAGRAPHS, SENTENCES, SOURCE_FILES, TABLES, Table
 from dangjian.warehouse import (PUBLISHED_DB, duckdb_memory, fingerprint_map, regroup, row_fingerprints,
                                 table_fingerprint)
@@ -116,13 +117,12 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _export_query(table: Table, ranges: int = 0) -> str:
-    """SQL for a table as it is published: its columns in dictionary order,
-    sorted by key (tables of documents: by document, then key), the running
-    text withheld where the document's rights require it. With ``ranges``,
-    only the rows of documents in that many ranges of doc_ids, each bound as
-    two parameters (first, last). Names come from ``dangjian.schema``, never
-    from input."""
+def _export_query(table: Table, ranges: Sequence[tuple[str, str]] = ()) -> tuple[str, list[str]]:
+    """SQL for a table as it is published, and its parameters: its columns in
+    dictionary order, sorted by key (tables of documents: by document, then
+    key), the running text withheld where the document's rights require it.
+    With ``ranges`` (first and last doc_id of each), only the rows of
+    documents in them. Names come from ``dangjian.schema``, never from input."""
     withheld = set(TEXT_COLUMNS.get(table.name, ()))
     assert not withheld or "doc_id" in table.column_names, f"{table.name}: text is withheld per document"
     restricted = f'(SELECT doc_id FROM "{DOCUMENTS.stage}"."{DOCUMENTS.name}" WHERE NOT redistribute_text)'
@@ -130,9 +130,10 @@ def _export_query(table: Table, ranges: int = 0) -> str:
         f'CASE WHEN t.doc_id IN {restricted} THEN NULL ELSE t."{c}" END AS "{c}"' if c in withheld else f't."{c}"'
         for c in table.column_names
     )
-    where = " WHERE " + " OR ".join(["t.doc_id BETWEEN ? AND ?"] * ranges) if ranges else ""
+    within, bounds = doc_id_within(ranges, "t.doc_id")
+    where = f" WHERE {within}" if ranges else ""
     order = f't.doc_id, t."{table.key}"' if table.name in BY_DOCUMENT else f't."{table.key}"'
-    return f'SELECT {cols} FROM "{table.stage}"."{table.name}" AS t{where} ORDER BY {order}'
+    return f'SELECT {cols} FROM "{table.stage}"."{table.name}" AS t{where} ORDER BY {order}', bounds
 
 
 def _row_groups(table: Table, reader: pa.RecordBatchReader, sizes: int | Iterable[int] | None = None) -> Iterator[pa.Table]:
@@ -258,7 +259,7 @@ def export_table(con: duckdb.DuckDBPyConnection, table: Table, path: Path,
     settings = hashlib.sha256(str(_export_settings(table)).encode()).hexdigest()
     plan = plan_row_groups(_documents_of(con, table), size, settings) if table.name in BY_DOCUMENT else []
     if not plan:  # a table without documents, or an empty one
-        reader = con.sql(_export_query(table)).to_arrow_reader(size)
+        reader = con.sql(_export_query(table)[0]).to_arrow_reader(size)
         return {"rows": write_parquet(table, _row_groups(table, reader), path)}
     old = _reusable_groups(warehouse_dir, previous, settings)
     fresh = [g for g in plan if g.digest not in old]
@@ -287,11 +288,8 @@ def _write_groups(con: duckdb.DuckDBPyConnection, table: Table, path: Path, grou
     """Write ``groups`` of a table of documents, in order, as the row groups of
     ``path`` (``every``: they are all of the table's)."""
     size = ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS)
-    if every:
-        reader = con.sql(_export_query(table)).to_arrow_reader(size)
-    else:
-        reader = con.sql(_export_query(table, len(groups)),
-                         params=[d for g in groups for d in (g.first, g.last)]).to_arrow_reader(size)
+    sql, params = _export_query(table, () if every else [(g.first, g.last) for g in groups])
+    reader = con.sql(sql, params=params).to_arrow_reader(size)
 
     def checked() -> Iterator[pa.Table]:
         for group, part in zip(groups, _row_groups(table, reader, [g.rows for g in groups]), strict=True):
@@ -710,12 +708,11 @@ def _apply(con: duckdb.DuckDBPyConnection, table: Table, path: str, change: Chan
     (whose rows outside ``region``'s doc_id ranges did not change)."""
     out = change.removed | change.changed
     into = change.added | change.changed
-    within = " AND (" + " OR ".join(["doc_id BETWEEN ? AND ?"] * len(region.ranges)) + ")" if region else ""
-    bounds = [d for pair in region.ranges for d in pair] if region else []
+    within, bounds = doc_id_within(region.ranges) if region and region.ranges else ("true", [])
     for keys, sql, params in (
         (out, f'DELETE FROM "{table.name}" WHERE "{table.key}" IN (SELECT k FROM _keys)', []),
         (into, f'INSERT INTO "{table.name}" SELECT * FROM read_parquet(?) WHERE "{table.key}" IN (SELECT k FROM _keys)'
-               f"{within}", [path, *bounds]),
+               f" AND {within}", [path, *bounds]),
     ):
         if not keys:
             continue

@@ -619,6 +619,13 @@ class Changes:
     changed: frozenset = frozenset()
 
 
+def doc_id_within(ranges: Sequence[tuple[str, str]], column: str = "doc_id") -> tuple[str, list[str]]:
+    """A SQL condition that holds for rows whose ``column`` lies in one of
+    ``ranges`` (first and last doc_id of each), and its parameters, in order.
+    ``column`` is a name from the code, never from input."""
+    return "(" + " OR ".join([f"{column} BETWEEN ? AND ?"] * len(ranges)) + ")", [d for pair in ranges for d in pair]
+
+
 def row_changes(con, cur_path: Path | None, prev_path: Path | None, key: str, columns: Sequence[str],
                 ranges: Sequence[tuple[str, str]] = ()) -> Changes:
     """What changed in one table between two Parquet files, compared over ``columns``.
@@ -629,8 +636,8 @@ def row_changes(con, cur_path: Path | None, prev_path: Path | None, key: str, co
     (first and last doc_id of each), only the rows of documents in them are
     compared: the caller knows the rest to be the same in both files, and
     DuckDB reads only the row groups whose doc_ids reach into them."""
-    where = " WHERE " + " OR ".join(["doc_id BETWEEN ? AND ?"] * len(ranges)) if ranges else ""
-    bounds = [d for pair in ranges for d in pair]
+    within, bounds = doc_id_within(ranges)
+    where = f" WHERE {within}" if ranges else ""
 
     def side(path: Path | None) -> tuple[str, list]:
         if path is None:
@@ -670,9 +677,9 @@ def release_changes(current_dir: Path, previous_dir: Path,
     """Per table both releases know, its :class:`Changes`, compared on the
     columns both files have (a new column alone does not change every row).
     A file linked into both releases, or equal by checksum, is not read; of
-    a file written from the previous release's (``regions``, by table), only
-    the row groups written anew. Every table is compared in one DuckDB
-    connection."""
+    a file written from the previous release's (``regions``, by table: the
+    caller gives only regions whose ``base`` is that file), only the row
+    groups written anew. Every table is compared in one DuckDB connection."""
     import duckdb
 
     from dangjian.warehouse import duckdb_memory
@@ -699,11 +706,7 @@ def _table_changes(con, table: Table, cur: dict, prev: dict, current_dir: Path, 
         return Changes()
     cur_cols, prev_cols = _columns(cur_path), _columns(prev_path)
     shared = [c for c in cur_cols if c in prev_cols] if cur_path and prev_path else cur_cols or prev_cols
-    ranges = ()
-    if region is not None and region.ranges and prev_path and prev["tables"][name]["sha256"] == region.base \
-            and cur_cols == prev_cols:
-        ranges = region.ranges
-    return row_changes(con, cur_path, prev_path, table.key, shared, ranges)
+    return row_changes(con, cur_path, prev_path, table.key, shared, region.ranges if region else ())
 
 
 def _sql_literal(text: str) -> str:
