@@ -69,6 +69,13 @@ RELEASE_JSON = "release.json"
 ROW_GROUP_ROWS = {DOCUMENTS.name: 256}
 DEFAULT_ROW_GROUP_ROWS = 65_536
 
+
+def _group_rows(table: Table) -> int:
+    """Rows per row group of ``table``'s file (for tables of documents, the
+    average their groups aim at)."""
+    return ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS)
+
+
 # Stated in every dataset card until the work that lifts them lands.
 LIMITATIONS = (
     "Numbers, indicators, places, organisations and people are extracted by rules tuned on five seed articles, "
@@ -148,7 +155,7 @@ def _row_groups(table: Table, reader: pa.RecordBatchReader, sizes: int | Iterabl
     from the last release could differ from the same rows written anew
     (with text over 1 MiB a column, as redistributable documents have)."""
     wrote = False
-    for held in regroup(reader, ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS) if sizes is None else sizes):
+    for held in regroup(reader, _group_rows(table) if sizes is None else sizes):
         yield pa.Table.from_batches(held, schema=reader.schema).cast(table.arrow_schema).combine_chunks()
         wrote = True
     if not wrote:
@@ -162,7 +169,7 @@ def _export_settings(table: Table) -> tuple:
     ones, so an edit near the end of one would go unseen), the row-group
     size, pyarrow's version and ours."""
     return (hashlib.sha256(table.arrow_schema.serialize().to_pybytes()).hexdigest(),
-            ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS), pa.__version__, _EXPORT_VERSION)
+            _group_rows(table), pa.__version__, _EXPORT_VERSION)
 
 
 def export_fingerprint(con: duckdb.DuckDBPyConnection, table: Table) -> str:
@@ -255,7 +262,7 @@ def export_table(con: duckdb.DuckDBPyConnection, table: Table, path: Path,
     (``groups``: digest, rows, first and last doc_id of each) and how many were copied from
     ``previous`` (``reused``), the export index's entry for the table's file
     in the last release (under ``warehouse_dir``)."""
-    size = ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS)
+    size = _group_rows(table)
     settings = hashlib.sha256(str(_export_settings(table)).encode()).hexdigest()
     plan = plan_row_groups(_documents_of(con, table), size, settings) if table.name in BY_DOCUMENT else []
     if not plan:  # a table without documents, or an empty one
@@ -287,7 +294,7 @@ def _write_groups(con: duckdb.DuckDBPyConnection, table: Table, path: Path, grou
                   every: bool) -> int:
     """Write ``groups`` of a table of documents, in order, as the row groups of
     ``path`` (``every``: they are all of the table's)."""
-    size = ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS)
+    size = _group_rows(table)
     sql, params = _export_query(table, () if every else [(g.first, g.last) for g in groups])
     reader = con.sql(sql, params=params).to_arrow_reader(size)
 
@@ -307,7 +314,7 @@ def write_parquet(table: Table, data: pa.Table | Iterable[pa.Table], path: Path)
     """Write ``data`` (a table, or its row groups in order, one row group
     each) as the table's Parquet file: zstd, statistics, the dictionary's
     schema and descriptions. Returns the rows written."""
-    size = ROW_GROUP_ROWS.get(table.name, DEFAULT_ROW_GROUP_ROWS)
+    size = _group_rows(table)
     parts = [data] if isinstance(data, pa.Table) else data
     rows = 0
     with pq.ParquetWriter(path, table.arrow_schema, compression="zstd", write_statistics=True) as writer:
