@@ -605,20 +605,36 @@ def test_a_large_table_validated_in_slices_agrees_with_the_whole(tmp_path):
     assert town_rule.observed["unexpected_count"] == 1
 
 
-def test_remembered_configurations_give_the_outcomes_of_ge_as_shipped(monkeypatch):
-    """Validation builds each expectation's configuration once per call
-    (``validate._remember_configurations``). With GE's own property, every
-    outcome, observed value and sample must be the same: on tables with
-    failing rules (which report samples) and on the seeds' tables."""
+def test_remembered_configurations_and_filters_give_the_outcomes_of_ge_as_shipped(monkeypatch):
+    """Inside one validation GE builds each expectation's configuration once
+    and filters the frame by each row condition once
+    (``validate._within_one_validation``). With GE as shipped, every
+    outcome, observed value and sample must be the same: on tables whose
+    conditional rules fail (a share of 250 %, odd units, which report counts
+    and samples of the filtered rows) and on the seeds' tables. The filters
+    must really be shared: fewer ``DataFrame.query`` calls than as shipped."""
     import contextlib
+
+    import pandas as pd
 
     from dangjian import validate
 
+    queries = {"n": 0}
+    shipped_query = pd.DataFrame.query
+
+    def counted(self, *args, **kwargs):
+        queries["n"] += 1
+        return shipped_query(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "query", counted)
     cases = {"defective": to_tables(_defective_rows()), "seeds": seed_tables()}
     remembered = {case: validate_all(tables) for case, tables in cases.items()}
-    monkeypatch.setattr(validate, "_configurations_remembered", contextlib.nullcontext)
+    remembered_queries, queries["n"] = queries["n"], 0
+    monkeypatch.setattr(validate, "_within_one_validation", contextlib.nullcontext)
     shipped = {case: validate_all(tables) for case, tables in cases.items()}
-    assert any(not r.success for r in shipped["defective"].values())
+    assert any(not o.success and o.kwargs.get("row_condition")
+               for r in shipped["defective"].values() for o in r.outcomes)
+    assert 0 < remembered_queries < queries["n"] / 2, (remembered_queries, queries["n"])
     for case in cases:
         for name in shipped[case]:
             assert remembered[case][name].outcomes == shipped[case][name].outcomes, (case, name)

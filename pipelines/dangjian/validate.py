@@ -722,13 +722,64 @@ def _remember_configurations() -> None:
     Expectation.configuration = property(configuration, doc=shipped.__doc__)
 
 
+_FILTERED = threading.local()  # (frame id, condition) -> (frame, its filtered rows), inside one validation
+
+
+def _condition_key(row_condition: Any, domain_kwargs: dict) -> str:
+    """A row condition as text that tells any two conditions apart: JSON for
+    the suites' dicts, GE's own serialisation for its condition objects."""
+    if isinstance(row_condition, dict):
+        text = json.dumps(row_condition, sort_keys=True, default=str)
+    elif hasattr(row_condition, "model_dump_json"):
+        text = f"{type(row_condition).__qualname__}:{row_condition.model_dump_json()}"
+    else:
+        text = f"{type(row_condition).__qualname__}:{row_condition!r}"
+    return f"{domain_kwargs.get('condition_parser')}|{text}"
+
+
+def _remember_filters() -> None:
+    """Make GE filter a frame by each row condition once per validation.
+
+    GE's pandas engine filters the whole frame by a rule's row condition
+    (``DataFrame.query``, then a copy of every column of the rows it keeps)
+    each time a metric asks for the rule's rows: for the numbers' 11
+    conditional rules, 200 times per batch, 2.3 of the 7.5 s of validating
+    the 10,000-document warehouse's numbers. Inside :meth:`_Validator._check`
+    the frame is GE's batch, built for that call; no metric the suites use
+    changes the rows it is given (only GE's mean, sum and standard deviation
+    of decimal columns convert in place, and no suite has them), so the
+    first filtered frame for a frame and condition serves the rest of the
+    call. Anywhere else GE filters as shipped."""
+    from great_expectations.execution_engine.pandas_execution_engine import PandasExecutionEngine
+
+    shipped = PandasExecutionEngine.__dict__["_apply_row_condition_filter"]
+    if getattr(shipped, "_dangjian", False):
+        return
+
+    def _apply_row_condition_filter(self, data, row_condition, domain_kwargs):
+        memo = getattr(_FILTERED, "memo", None)
+        if memo is None:
+            return shipped(self, data, row_condition, domain_kwargs)
+        key = (id(data), _condition_key(row_condition, domain_kwargs))
+        found = memo.get(key)
+        if found is None or found[0] is not data:
+            found = memo[key] = (data, shipped(self, data, row_condition, domain_kwargs))
+        return found[1]
+
+    _apply_row_condition_filter._dangjian = True
+    PandasExecutionEngine._apply_row_condition_filter = _apply_row_condition_filter
+
+
 @contextmanager
-def _configurations_remembered() -> Iterator[None]:
-    _CONFIGURATIONS.memo = {}
+def _within_one_validation() -> Iterator[None]:
+    """Inside, GE builds each expectation's configuration once and filters
+    a frame by each row condition once (:func:`_remember_configurations`,
+    :func:`_remember_filters`); both are forgotten on leaving."""
+    _CONFIGURATIONS.memo, _FILTERED.memo = {}, {}
     try:
         yield
     finally:
-        _CONFIGURATIONS.memo = None
+        _CONFIGURATIONS.memo = _FILTERED.memo = None
 
 
 class _Validator:
@@ -746,6 +797,7 @@ class _Validator:
         # rules' outcomes do not depend on it.
         pandas_execution_engine.HASH_THRESHOLD = 0
         _remember_configurations()
+        _remember_filters()
 
         self.expectations_dir = resolve_expectations_dir(expectations_dir)
         self.context = gx.get_context(mode="ephemeral")
@@ -814,7 +866,7 @@ class _Validator:
         asset = self.source.add_dataframe_asset(name=f"{table_name}_{self._assets}")
         batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(batch_parameters={"dataframe": frame})
         try:
-            with _configurations_remembered():
+            with _within_one_validation():
                 result = batch.validate(
                     _ge_suite(table_name, runnable),
                     result_format=_RESULT_FORMAT,
