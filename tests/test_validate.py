@@ -605,36 +605,45 @@ def test_a_large_table_validated_in_slices_agrees_with_the_whole(tmp_path):
     assert town_rule.observed["unexpected_count"] == 1
 
 
-def test_remembered_configurations_and_filters_give_the_outcomes_of_ge_as_shipped(monkeypatch):
-    """Inside one validation GE builds each expectation's configuration once
-    and filters the frame by each row condition once
-    (``validate._within_one_validation``). With GE as shipped, every
-    outcome, observed value and sample must be the same: on tables whose
-    conditional rules fail (a share of 250 %, odd units, which report counts
-    and samples of the filtered rows) and on the seeds' tables. The filters
-    must really be shared: fewer ``DataFrame.query`` calls than as shipped."""
+def test_remembered_configurations_filters_and_domains_give_the_outcomes_of_ge_as_shipped(monkeypatch):
+    """Inside one validation GE builds each expectation's configuration once,
+    filters the frame by each row condition once and builds each metric
+    domain's rows once (``validate._within_one_validation``). With GE as
+    shipped, every outcome, observed value and sample must be the same: on
+    tables whose conditional rules fail (a share of 250 %, odd units, which
+    report counts and samples of the filtered rows) and on the seeds' tables.
+    The work must really be shared: fewer ``DataFrame.query`` calls (row
+    conditions) and ``DataFrame.dropna`` calls (pairs of columns) than as
+    shipped."""
     import contextlib
 
     import pandas as pd
 
     from dangjian import validate
 
-    queries = {"n": 0}
-    shipped_query = pd.DataFrame.query
+    calls = {"query": 0, "dropna": 0}
 
-    def counted(self, *args, **kwargs):
-        queries["n"] += 1
-        return shipped_query(self, *args, **kwargs)
+    def counted(name):
+        shipped = getattr(pd.DataFrame, name)
 
-    monkeypatch.setattr(pd.DataFrame, "query", counted)
+        def method(self, *args, **kwargs):
+            calls[name] += 1
+            return shipped(self, *args, **kwargs)
+
+        monkeypatch.setattr(pd.DataFrame, name, method)
+
+    counted("query")
+    counted("dropna")
     cases = {"defective": to_tables(_defective_rows()), "seeds": seed_tables()}
     remembered = {case: validate_all(tables) for case, tables in cases.items()}
-    remembered_queries, queries["n"] = queries["n"], 0
+    remembered_calls = dict(calls)
+    calls.update(query=0, dropna=0)
     monkeypatch.setattr(validate, "_within_one_validation", contextlib.nullcontext)
     shipped = {case: validate_all(tables) for case, tables in cases.items()}
     assert any(not o.success and o.kwargs.get("row_condition")
                for r in shipped["defective"].values() for o in r.outcomes)
-    assert 0 < remembered_queries < queries["n"] / 2, (remembered_queries, queries["n"])
+    for name in calls:
+        assert 0 < remembered_calls[name] < calls[name] / 2, (name, remembered_calls, calls)
     for case in cases:
         for name in shipped[case]:
             assert remembered[case][name].outcomes == shipped[case][name].outcomes, (case, name)

@@ -770,16 +770,52 @@ def _remember_filters() -> None:
     PandasExecutionEngine._apply_row_condition_filter = _apply_row_condition_filter
 
 
+_DOMAINS = threading.local()  # domain kwargs -> the rows GE computes on, inside one validation
+
+
+def _remember_domains() -> None:
+    """Make GE build each metric domain's rows once per validation.
+
+    For a pair of columns GE drops the rows where both are missing
+    (``DataFrame.dropna``, a copy of every column of the rows it keeps) each
+    time a metric asks for the pair's rows; the suites have 81 such rules.
+    As with :func:`_remember_filters`, inside :meth:`_Validator._check` the
+    first rows built for a domain serve the rest of the call; the batch is
+    the only one GE holds then, and its id is part of the domain."""
+    from great_expectations.execution_engine.pandas_execution_engine import PandasExecutionEngine
+
+    shipped = PandasExecutionEngine.__dict__["get_domain_records"]
+    if getattr(shipped, "_dangjian", False):
+        return
+
+    def get_domain_records(self, domain_kwargs: dict):
+        memo = getattr(_DOMAINS, "memo", None)
+        if memo is None:
+            return shipped(self, domain_kwargs)
+        key = json.dumps({k: _condition_key(v, domain_kwargs) if k == "row_condition" else v
+                          for k, v in domain_kwargs.items()}, sort_keys=True, default=repr)
+        if key not in memo:
+            memo[key] = shipped(self, domain_kwargs)
+        return memo[key]
+
+    get_domain_records._dangjian = True
+    PandasExecutionEngine.get_domain_records = get_domain_records
+
+
 @contextmanager
 def _within_one_validation() -> Iterator[None]:
-    """Inside, GE builds each expectation's configuration once and filters
-    a frame by each row condition once (:func:`_remember_configurations`,
-    :func:`_remember_filters`); both are forgotten on leaving."""
-    _CONFIGURATIONS.memo, _FILTERED.memo = {}, {}
+    """Inside, GE builds each expectation's configuration once, filters a
+    frame by each row condition once and builds each domain's rows once
+    (:func:`_remember_configurations`, :func:`_remember_filters`,
+    :func:`_remember_domains`); all are forgotten on leaving. Holding the
+    filtered rows for one call raised the peak of validating the
+    10,000-document warehouse from 925 to 997 MiB: each batch's copies are
+    pointers to the frame's strings, not the strings."""
+    _CONFIGURATIONS.memo, _FILTERED.memo, _DOMAINS.memo = {}, {}, {}
     try:
         yield
     finally:
-        _CONFIGURATIONS.memo = _FILTERED.memo = None
+        _CONFIGURATIONS.memo = _FILTERED.memo = _DOMAINS.memo = None
 
 
 class _Validator:
@@ -798,6 +834,7 @@ class _Validator:
         pandas_execution_engine.HASH_THRESHOLD = 0
         _remember_configurations()
         _remember_filters()
+        _remember_domains()
 
         self.expectations_dir = resolve_expectations_dir(expectations_dir)
         self.context = gx.get_context(mode="ephemeral")
