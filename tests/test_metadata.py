@@ -252,3 +252,17 @@ def test_a_biography_heading_is_not_a_byline():
 
     meta = extract_metadata("标题\n作者简介:张三,男,1970年生。\n记者 李四\n正文正文正文。")
     assert [(a.value, r) for a, r in zip(meta.authors, meta.author_roles)] == [("李四", "记者")]
+
+
+@pytest.mark.parametrize("paragraph, statement", [
+    ("来源：某县融媒体中心 COPYRIGHT 2024 保留所有权利", "COPYRIGHT 2024 保留所有权利"),
+    ("cOpYrIgHt © 某报社", "cOpYrIgHt © 某报社"),
+    ("本网特别声明：转载请注明出处", "特别声明：转载请注明出处"),
+    ("免责声明 : 本文仅代表作者观点", "免责声明 : 本文仅代表作者观点"),
+    ("© 2024 某日报社 版权所有", "© 2024 某日报社 版权所有"),
+    ("这是一项重要声明和承诺", None),  # 声明 without a colon is prose
+])
+def test_rights_statement_forms(paragraph, statement):
+    """The statement opens at 声明：, 版权所有, © or Copyright in any case."""
+    meta = extract_metadata("标题\n\n正文第一段。\n\n" + paragraph)
+    assert (meta.rights_statement.value if meta.rights_statement else None) == statement
