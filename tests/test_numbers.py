@@ -509,3 +509,12 @@ def test_patterns_behind_the_lookahead_match_as_before_on_the_seeds():
             assert [(m.span(), m.groups()) for m in fast.finditer(text)] == before, rx.pattern[:60]
             found += len(before)
     assert found > 1000
+
+
+def test_claimed_characters_are_masked_for_later_patterns():
+    """Once a recogniser claims a span (here the percentage 51.5%), the later
+    patterns see it masked: the numerals run into it still make a number of
+    their own, instead of a longer match that overlaps the claim and is
+    dropped. (Found by comparing with the masking left out.)"""
+    assert [(m.text, m.kind) for m in find_numbers("51.51.5%")] == [("51", "number"), ("51.5%", "percent")]
+    assert [(m.text, m.kind) for m in find_numbers("至1.51.5至53")] == [("1", "number"), ("51.5至53", "number")]

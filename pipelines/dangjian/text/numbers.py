@@ -617,9 +617,8 @@ class _Scan:
         self.text = text
         self.windows = _windows(text)
         self.claimed = bytearray(len(text))
-        self._chars = list(text)
         self.work = text
-        self._dirty = False
+        self._pending: list[tuple[int, int]] = []  # claimed since the last refresh
         self.out: list[NumberMention] = []
 
     def free(self, start: int, end: int) -> bool:
@@ -627,13 +626,24 @@ class _Scan:
 
     def claim(self, start: int, end: int) -> None:
         self.claimed[start:end] = b"\x01" * (end - start)
-        self._chars[start:end] = _SENTINEL * (end - start)
-        self._dirty = True
+        self._pending.append((start, end))
 
     def refresh(self) -> None:
-        if self._dirty:
-            self.work = "".join(self._chars)
-            self._dirty = False
+        """``work``: the text with every claimed character a sentinel. Built
+        from slices around the new claims; joining a list of the text's
+        characters after every recogniser was 4 % of the facts workers' time."""
+        if not self._pending:
+            return
+        parts, at = [], 0
+        for start, end in sorted(self._pending):
+            if end <= at:
+                continue
+            start = max(start, at)
+            parts += (self.work[at:start], _SENTINEL * (end - start))
+            at = end
+        parts.append(self.work[at:])
+        self.work = "".join(parts)
+        self._pending.clear()
 
     def emit(self, start: int, end: int, kind: str, value=None, vmin=None, vmax=None,
              unit: str | None = None, qualifier: str = "exact", note: str | None = None) -> bool:
