@@ -1032,8 +1032,16 @@ def _cn_int(s: str | None) -> int | None:
 # ---------------------------------------------------------------------------
 
 
+def _whole(scan: _Scan, regex: re.Pattern):
+    """``regex.finditer(scan.work)`` over the whole text, not only the
+    numerals' windows, behind the lookahead for its first characters
+    (:func:`_with_first_chars`): the idioms' alternation went from 1.11 to
+    0.24 s over the 10,000 benchmark documents, with the same matches."""
+    return _with_first_chars(regex).finditer(scan.work)
+
+
 def _mask(scan: _Scan, regex: re.Pattern) -> None:
-    for m in regex.finditer(scan.work):
+    for m in _whole(scan, regex):
         if scan.free(m.start(), m.end()):
             scan.claim(m.start(), m.end())
     scan.refresh()
@@ -1067,9 +1075,9 @@ def _codes_and_formulas(scan: _Scan) -> None:
     for m in scan.finditer(_AR_FORMULA_RE):
         scan.emit(m.start(), m.end(), "term", note="formula")
     scan.refresh()
-    for m in _VERSION_RE.finditer(scan.work):
+    for m in _whole(scan, _VERSION_RE):
         scan.emit(m.start(), m.end(), "term", note="code")
-    for m in _CODE_RE.finditer(scan.work):
+    for m in _whole(scan, _CODE_RE):
         tok = m.group()
         if (
             any(c.isdigit() for c in tok)
