@@ -538,10 +538,16 @@ def _roles_after(text: str, mention: PersonMention, doc: _Doc) -> tuple[Role, ..
 
 # 欧阳春华,女,1975年生,现任街道党工委书记。
 _BIO_RE = re.compile(rf"([{_HAN}]{{2,4}})(?:[(（][^()（）\n]{{1,20}}[)）])?[,，](?:男|女)[,，(（]")
+# What every match of _BIO_RE contains. _BIO_RE opens with any Han character,
+# so the engine tries it at nearly every position: 1.84 s over the 10,000
+# benchmark documents, where this finds no biography in 0.10 s.
+_BIO_SEX_RE = re.compile(r"[,，](?:男|女)[,，(（]")
 
 
 def _bio_mentions(text: str, doc: _Doc) -> list[PersonMention]:
     found = []
+    if not _BIO_SEX_RE.search(text):
+        return found
     for m in _BIO_RE.finditer(text):
         start = m.start(1)
         for s in range(start, m.end(1) - 1):
