@@ -719,7 +719,7 @@ def _remember_configurations() -> None:
     Expectation.configuration = property(configuration, doc=shipped.__doc__)
 
 
-_FILTERED = threading.local()  # (frame id, condition) -> (frame, its filtered rows), inside one validation
+_FILTERED = threading.local()  # (frame id, condition) -> its filtered rows, inside one validation
 
 
 def _condition_key(row_condition: Any, domain_kwargs: dict) -> str:
@@ -734,6 +734,32 @@ def _condition_key(row_condition: Any, domain_kwargs: dict) -> str:
     return f"{domain_kwargs.get('condition_parser')}|{text}"
 
 
+def _remember_per_call(method: str, local: threading.local, key: Callable[..., Any]) -> None:
+    """Make GE's ``PandasExecutionEngine.<method>`` compute once per ``key``
+    of its arguments while ``local.memo`` is a dict (inside one validation,
+    :func:`_within_one_validation`); anywhere else it runs as shipped. The
+    arguments are kept beside the result, so an ``id()`` in a key stays that
+    of the same object for the whole call."""
+    from great_expectations.execution_engine.pandas_execution_engine import PandasExecutionEngine
+
+    shipped = PandasExecutionEngine.__dict__[method]
+    if getattr(shipped, "_dangjian", False):
+        return
+
+    def remembered(self, *args, **kwargs):
+        memo = getattr(local, "memo", None)
+        if memo is None:
+            return shipped(self, *args, **kwargs)
+        k = key(*args, **kwargs)
+        if k not in memo:
+            memo[k] = (args, kwargs, shipped(self, *args, **kwargs))
+        return memo[k][2]
+
+    remembered._dangjian = True
+    remembered.__doc__ = shipped.__doc__
+    setattr(PandasExecutionEngine, method, remembered)
+
+
 def _remember_filters() -> None:
     """Make GE filter a frame by each row condition once per validation.
 
@@ -746,28 +772,17 @@ def _remember_filters() -> None:
     changes the rows it is given (only GE's mean, sum and standard deviation
     of decimal columns convert in place, and no suite has them), so the
     first filtered frame for a frame and condition serves the rest of the
-    call. Anywhere else GE filters as shipped."""
-    from great_expectations.execution_engine.pandas_execution_engine import PandasExecutionEngine
-
-    shipped = PandasExecutionEngine.__dict__["_apply_row_condition_filter"]
-    if getattr(shipped, "_dangjian", False):
-        return
-
-    def _apply_row_condition_filter(self, data, row_condition, domain_kwargs):
-        memo = getattr(_FILTERED, "memo", None)
-        if memo is None:
-            return shipped(self, data, row_condition, domain_kwargs)
-        key = (id(data), _condition_key(row_condition, domain_kwargs))
-        found = memo.get(key)
-        if found is None or found[0] is not data:
-            found = memo[key] = (data, shipped(self, data, row_condition, domain_kwargs))
-        return found[1]
-
-    _apply_row_condition_filter._dangjian = True
-    PandasExecutionEngine._apply_row_condition_filter = _apply_row_condition_filter
+    call."""
+    _remember_per_call("_apply_row_condition_filter", _FILTERED,
+                       lambda data, row_condition, domain_kwargs: (id(data), _condition_key(row_condition, domain_kwargs)))
 
 
 _DOMAINS = threading.local()  # domain kwargs -> the rows GE computes on, inside one validation
+
+
+def _domain_key(domain_kwargs: dict) -> str:
+    return json.dumps({k: _condition_key(v, domain_kwargs) if k == "row_condition" else v
+                       for k, v in domain_kwargs.items()}, sort_keys=True, default=repr)
 
 
 def _remember_domains() -> None:
@@ -779,24 +794,7 @@ def _remember_domains() -> None:
     As with :func:`_remember_filters`, inside :meth:`_Validator._check` the
     first rows built for a domain serve the rest of the call; the batch is
     the only one GE holds then, and its id is part of the domain."""
-    from great_expectations.execution_engine.pandas_execution_engine import PandasExecutionEngine
-
-    shipped = PandasExecutionEngine.__dict__["get_domain_records"]
-    if getattr(shipped, "_dangjian", False):
-        return
-
-    def get_domain_records(self, domain_kwargs: dict):
-        memo = getattr(_DOMAINS, "memo", None)
-        if memo is None:
-            return shipped(self, domain_kwargs)
-        key = json.dumps({k: _condition_key(v, domain_kwargs) if k == "row_condition" else v
-                          for k, v in domain_kwargs.items()}, sort_keys=True, default=repr)
-        if key not in memo:
-            memo[key] = shipped(self, domain_kwargs)
-        return memo[key]
-
-    get_domain_records._dangjian = True
-    PandasExecutionEngine.get_domain_records = get_domain_records
+    _remember_per_call("get_domain_records", _DOMAINS, _domain_key)
 
 
 @contextmanager
