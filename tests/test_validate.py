@@ -494,6 +494,29 @@ def test_a_changed_row_is_validated_again_with_its_document_only(tmp_path):
     assert all(again[n].success == first[n].success for n in again if n != "numbers")
 
 
+def test_a_changed_context_row_validates_its_document_again(tmp_path):
+    """The numbers' rules look up their sentences, so a batch's outcome
+    depends on the sentences of its documents too. Deleting one sentence a
+    number points to, with every number left as it was, must validate that
+    document's numbers again (and no share of its batch's old outcome may
+    stand for them): the number's reference now fails, as it does when
+    validating from nothing."""
+    import duckdb
+
+    db, cache = _warehouse(tmp_path, to_tables(clean_rows())), tmp_path / "cache"
+    first, _ = _validate_db(db, cache, batch_docs=4)
+    assert first["numbers"].success
+    with duckdb.connect(str(db)) as con:
+        con.execute("""DELETE FROM "documents"."sentences" WHERE sentence_id = (
+                           SELECT min(sentence_id) FROM "extracted"."numbers")""")
+    again, messages = _validate_db(db, cache, batch_docs=4)
+    numbers = next(m for m in messages if m.startswith("validation: numbers"))
+    assert "1 documents validated in 1 batches" in numbers, numbers
+    assert ("expect_column_values_to_be_in_set", "ref_sentence_in_sentences") in names(again["numbers"].failed_critical)
+    fresh, _ = _validate_db(db, tmp_path / "fresh", batch_docs=4)
+    assert _shape(again["numbers"]) == _shape(fresh["numbers"])
+
+
 def test_shares_of_a_changed_batch_give_the_outcomes_of_validating_it_again(tmp_path):
     """Documents leave two batches of four. The batch whose only failing
     rule is "not null" (one number without a sentence) kept each document's
