@@ -100,28 +100,41 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _entries(raw_dir: Path) -> list[tuple[str, str]]:
+    """``(path relative to raw_dir, in POSIX form; path)`` of every entry
+    :func:`list_paths` lists, sorted by the first. Plain strings: with a
+    ``Path`` per file, listing 80,000 files took 2 s."""
+    base = os.fspath(raw_dir)
+    found: list[tuple[str, str]] = []
+    for root, dirs, files in os.walk(base, followlinks=False):
+        prefix = os.path.relpath(root, base)
+        prefix = "" if prefix == os.curdir else prefix.replace(os.sep, "/") + "/"
+        for d in dirs:
+            if os.path.islink(os.path.join(root, d)):
+                found.append((prefix + d, os.path.join(root, d)))
+        for name in files:
+            found.append((prefix + name, os.path.join(root, name)))
+    found.sort()
+    return found
+
+
 def list_paths(raw_dir: Path) -> list[Path]:
     """All entries under ``raw_dir`` that are files or symlinks, sorted.
 
     Symlinked folders are listed (as entries to reject) but not descended
     into, so a link can never pull files from outside the raw folder.
     """
-    found: list[Path] = []
-    for root, dirs, files in os.walk(raw_dir, followlinks=False):
-        dirs.sort()
-        for d in dirs:
-            if (Path(root) / d).is_symlink():
-                found.append(Path(root) / d)
-        for name in files:
-            found.append(Path(root) / name)
-    return sorted(found, key=lambda p: p.relative_to(raw_dir).as_posix())
+    return [Path(path) for _, path in _entries(raw_dir)]
 
 
 def read_raw_file(raw_dir: Path, path: Path, index: Mapping[str, Indexed] | None = None) -> RawFile:
     """The file at ``path``: its bytes and sha256, or why it cannot be read.
     With ``index``, a file it records unchanged is not read: it comes back
     with the recorded sha256, no data and ``from_index`` set."""
-    rel = path.relative_to(raw_dir).as_posix()
+    return _read_raw(path.relative_to(raw_dir).as_posix(), os.fspath(path), index)
+
+
+def _read_raw(rel: str, path: str, index: Mapping[str, Indexed] | None) -> RawFile:
     try:
         st = os.lstat(path)
     except OSError as exc:
@@ -137,7 +150,8 @@ def read_raw_file(raw_dir: Path, path: Path, index: Mapping[str, Indexed] | None
         return RawFile(rel, known.size_bytes, known.sha256, None, seen=known, from_index=True)
     hashed_ns = time.time_ns()
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read()
     except PermissionError:
         return RawFile(rel, None, None, None, "unreadable", "permission denied: make the file readable by the user running the pipeline")
     except OSError as exc:
@@ -156,8 +170,8 @@ def scan(raw_dir: Path, index: Mapping[str, Indexed] | None = None) -> Iterator[
     """Read every file under ``raw_dir`` in path order, one at a time; with
     ``index``, files it records unchanged come without their bytes (see
     :func:`read_raw_file`)."""
-    for path in list_paths(raw_dir):
-        yield read_raw_file(raw_dir, path, index)
+    for rel, path in _entries(raw_dir):
+        yield _read_raw(rel, path, index)
 
 
 def _cell(row: dict, name: str) -> str | None:
