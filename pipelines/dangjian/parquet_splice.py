@@ -24,7 +24,6 @@ range.
 """
 from __future__ import annotations
 
-import copy
 import errno
 import os
 import struct
@@ -290,11 +289,18 @@ def row_group_spans(path: Path) -> list[RowGroupSpan]:
     return _groups(Path(path))[2]
 
 
+def _copied(fields: Struct) -> Struct:
+    """A struct whose fields can be set without changing ``fields``; their values are shared."""
+    return [list(field) for field in fields]
+
+
 def _moved(group: Struct, delta: int, ordinal: int) -> Struct:
     """A copy of a RowGroup struct for a group moved ``delta`` bytes and now
     at position ``ordinal``. The input is left alone: one source group may be
-    chosen more than once."""
-    group = copy.deepcopy(group)
+    chosen more than once. Only the structs on the way to a changed field are
+    copied (the statistics and the rest are shared, never changed): a deep
+    copy of every group took 1 s of a release at 80,000 documents."""
+    group = _copied(group)
 
     def shift(fields: Struct, fid: int) -> None:
         value = _get(fields, fid)
@@ -306,9 +312,13 @@ def _moved(group: Struct, delta: int, ordinal: int) -> Struct:
         if ordinal > 32767:
             raise ValueError("RowGroup.ordinal is an i16: at most 32768 row groups")
         _set(group, RG_ORDINAL, ordinal)
-    for chunk in _get(group, RG_COLUMNS)[1]:
+    kind, chunks = _get(group, RG_COLUMNS)
+    chunks = [_copied(chunk) for chunk in chunks]
+    _set(group, RG_COLUMNS, (kind, chunks))
+    for chunk in chunks:
         shift(chunk, CC_FILE_OFFSET)
-        meta = _get(chunk, CC_META_DATA)
+        meta = _copied(_get(chunk, CC_META_DATA))
+        _set(chunk, CC_META_DATA, meta)
         for fid in (CMD_DATA_PAGE, CMD_INDEX_PAGE, CMD_DICTIONARY_PAGE):
             shift(meta, fid)
     return group
