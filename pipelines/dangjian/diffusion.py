@@ -10,13 +10,13 @@ from __future__ import annotations
 from dangjian.document import stable_id
 
 _SQL = """
-WITH uses AS (
-    SELECT t.term, bool_or(t.is_formula) AS is_formula, t.doc_id, count(*) AS mentions,
-           any_value(d.main_locality_adcode) AS locality_adcode,
-           any_value(d.main_locality_name) AS locality_name,
-           any_value(d.published) AS published
-    FROM "extracted"."campaign_terms" t JOIN "documents"."documents" d USING (doc_id)
-    GROUP BY t.term, t.doc_id
+WITH per_doc AS (
+    SELECT term, doc_id, bool_or(is_formula) AS is_formula, count(*) AS mentions
+    FROM "extracted"."campaign_terms" GROUP BY term, doc_id
+), uses AS (
+    SELECT t.term, t.is_formula, t.doc_id, t.mentions,
+           d.main_locality_adcode AS locality_adcode, d.main_locality_name AS locality_name, d.published
+    FROM per_doc t JOIN "documents"."documents" d USING (doc_id)
 ), spread AS (
     SELECT term, count(DISTINCT doc_id) AS term_documents, count(DISTINCT locality_adcode) AS term_localities
     FROM uses GROUP BY term
