@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from dangjian.document import DocText, number_rows, sentence_rows
 from dangjian.ingest import ingest_folder
@@ -492,6 +494,71 @@ def test_a_changed_row_is_validated_again_with_its_document_only(tmp_path):
     # its batch's three other documents count by their shares of its outcomes
     assert "2 batches unchanged, 1 documents validated in 1 batches, 3 unchanged documents" in numbers, numbers
     assert all(again[n].success == first[n].success for n in again if n != "numbers")
+
+
+_DOC_IDS = st.sampled_from(["a", "b", "None", "", None])
+_FPS = st.dictionaries(_DOC_IDS, st.tuples(st.integers(1, 3), st.integers(0, 3)), max_size=4)
+
+
+def _doc_fingerprints(fps: dict):
+    from dangjian.validate import _DocFingerprints
+
+    ids = list(fps)
+    return _DocFingerprints(pa.table({"doc_id": pa.array(ids, pa.string()),
+                                      "n": pa.array([fps[d][0] for d in ids], pa.int64()),
+                                      "h": pa.array([fps[d][1] for d in ids], pa.uint64())}))
+
+
+@st.composite
+def _two_states(draw):
+    """The same tables (own, then contexts) before and after some change."""
+    count = draw(st.integers(1, 3))
+    return [draw(st.lists(_FPS, min_size=count, max_size=count)) for _ in range(2)]
+
+
+@given(_two_states(), st.lists(st.lists(_DOC_IDS, max_size=4), min_size=1, max_size=4))
+@example([[{}], [{}]], [[None], ["None"]])
+@example([[{}], [{"a": (1, 0)}]], [["a"]])
+@example([[{"a": (1, 0)}], [{"a": (1, 1)}]], [["a"]])
+@example([[{"a": (1, 0)}, {}], [{"a": (1, 0)}, {"a": (2, 0)}]], [["a"]])
+def test_batch_and_document_digests_tell_apart_exactly_what_differs(states, batches):
+    """A batch's digest in one state of the tables equals another's in the
+    same or another state exactly when both list the same documents in the
+    same order, each with the same row count and hash in every table, or
+    missing from it in both: a null doc_id, the id "None", a document gone
+    from a table and one never there are all told apart. The same holds for
+    one document's digest under a given base."""
+    from dangjian.validate import _batch_digests, _doc_digests
+
+    def plain(tables, docs):
+        return list(docs), [[fps.get(d) for d in docs] for fps in tables]
+
+    found = []  # (plain description, batch digest) in each state
+    for tables in states:
+        arrays = [_doc_fingerprints(fps) for fps in tables]
+        found += zip((plain(tables, b) for b in batches), _batch_digests(arrays, batches))
+        docs = [d for b in batches for d in b]
+        for base in ("rules-1", "rules-2"):
+            found += zip(((base, plain(tables, [d])) for d in docs), _doc_digests(arrays, base, docs))
+    for a, digest_a in found:
+        for b, digest_b in found:
+            assert (digest_a == digest_b) == (a == b), (a, b)
+
+
+def test_a_stored_batch_this_code_did_not_write_is_validated_again(tmp_path):
+    """A batch file whose documents are not ids (edited, or written by
+    something else) is not reused and does not stop the validation."""
+    db, cache = _warehouse(tmp_path, to_tables(clean_rows())), tmp_path / "cache"
+    first, _ = _validate_db(db, cache, batch_docs=4)
+    stored = sorted((cache / "numbers").glob("rows-*.json"))
+    found = json.loads(stored[0].read_text(encoding="utf-8"))
+    stored[0].write_text(json.dumps({**found, "docs": [1, 2]}), encoding="utf-8")
+    again, messages = _validate_db(db, cache, batch_docs=4)
+    numbers = next(m for m in messages if m.startswith("validation: numbers"))
+    assert "0 documents validated" not in numbers, numbers
+    assert _shape(again["numbers"]) == _shape(first["numbers"])
+    for path in (cache / "numbers").glob("rows-*.json"):  # written anew or pruned
+        assert all(isinstance(d, str) for d in json.loads(path.read_text(encoding="utf-8"))["docs"]), path
 
 
 def test_a_changed_context_row_validates_its_document_again(tmp_path):

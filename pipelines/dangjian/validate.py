@@ -1424,12 +1424,16 @@ class _DocFingerprints:
         """``n`` and ``h`` of each of ``docs`` (-1 and 0 where it has no rows)."""
         import numpy as np
 
+        if not len(self.docs):
+            return np.full(len(docs), -1, np.int64), np.zeros(len(docs), np.uint64)
         pos = pc.index_in(docs, value_set=self.docs, skip_nulls=False)
         found = pos.is_valid().to_numpy(zero_copy_only=False)
         pos = np.asarray(pos.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
-        if not len(self.docs):
-            return np.full(len(docs), -1, np.int64), np.zeros(len(docs), np.uint64)
         return np.where(found, self.n[pos], -1), np.where(found, self.h[pos], np.uint64(0))
+
+
+def _doc_list(docs: Any) -> bool:
+    return isinstance(docs, list) and all(d is None or isinstance(d, str) for d in docs)
 
 
 def _doc_columns(tables: Sequence[_DocFingerprints], docs: Sequence[str | None]) -> list[tuple]:
@@ -1440,7 +1444,9 @@ def _doc_columns(tables: Sequence[_DocFingerprints], docs: Sequence[str | None])
 def _batch_digests(tables: Sequence[_DocFingerprints], batches: Sequence[Sequence[str | None]]) -> list[str]:
     """Per batch of documents, a digest of their ids in order and of their
     fingerprints in each of ``tables`` (the table's own, then its contexts'):
-    any changed, added or removed row of one of them changes it."""
+    a changed, added or removed row of one of them changes it. (A row hash
+    XORed in twice cancels out, so adding two identical rows to a document
+    is seen only by its row count.)"""
     columns = _doc_columns(tables, [d for docs in batches for d in docs])
     out, start = [], 0
     for docs in batches:
@@ -1491,9 +1497,9 @@ class _WarehouseValidation:
         return self._columns[table.name]
 
     def doc_fps(self, table: Table) -> _DocFingerprints:
-        """Per doc_id (None for rows without one): row count and XOR of row
-        hashes (``warehouse.row_fingerprints``: hashed once per committed
-        state of the database, whichever step asks)."""
+        """The table's row count and XOR of row hashes per doc_id (None for
+        rows without one), as arrays (``warehouse.row_fingerprints``: hashed
+        once per committed state of the database, whichever step asks)."""
         if table.name not in self._doc_fps:
             self._doc_fps[table.name] = _DocFingerprints(row_fingerprints(self.con, table))
         return self._doc_fps[table.name]
@@ -1651,7 +1657,13 @@ class _WarehouseValidation:
         covered: set[str | None] = set()
         parts: list[tuple[tuple, list[ExpectationOutcome]]] = []
         broken: list[tuple[str, list[ExpectationOutcome]]] = []
-        stored = [(name, found) for name in cache.batches() if (found := cache.load(name)) is not None]
+        stored = []
+        for name in cache.batches():
+            found = cache.load(name)
+            if isinstance(found, dict) and _doc_list(found.get("docs")):
+                stored.append((name, found))
+            elif found is not None:
+                cache.used.discard(f"{name}.json")  # not a batch this code wrote: validated again, then pruned
         for (name, found), expected in zip(stored, fingerprints([found["docs"] for _, found in stored])):
             docs = found["docs"]
             # A batch is reusable while its fingerprint still holds: any change
@@ -1671,7 +1683,7 @@ class _WarehouseValidation:
         in_part = 0
         for name, outcomes in broken:
             shares = cache.load_shares(name)
-            if shares is None:
+            if shares is None or not _doc_list(shares.get("docs")):
                 continue
             now = _doc_digests(tables, base, shares["docs"])
             keep = [k for k, (d, fp, fp_now) in enumerate(zip(shares["docs"], shares["doc_fingerprints"], now))
