@@ -1726,16 +1726,19 @@ class _WarehouseValidation:
         # while this process reads and prepares the next from DuckDB.
         workers = inc.workers_for(len(todo_batches), self.workers)
         results = inc.ordered_map(check_batch, (job(docs) for docs in todo_batches), workers)
-        for k, (docs, (outcomes, shares)) in enumerate(zip(todo_batches, results)):
-            name, = fingerprints([docs])
+        # Keys of every batch and document at once: each lookup hashes the
+        # tables' whole doc_id columns, so one per batch grew as N squared.
+        names, digests, start = fingerprints(todo_batches), _doc_digests(tables, base, todo), 0
+        for k, (docs, name, (outcomes, shares)) in enumerate(zip(todo_batches, names, results)):
             outcomes = sorted(outcomes + unevaluated[k], key=lambda o: o.line)
             cache.save(name, {"docs": docs, "outcomes": _outcomes_json(outcomes)})
             if shares is not None and not unevaluated[k] and docs:
                 # in the batch's order of documents, which the rows' order need not be
                 at = {d: i for i, d in enumerate(shares["docs"])}
-                cache.save_shares(name, {"docs": docs, "doc_fingerprints": _doc_digests(tables, base, docs),
+                cache.save_shares(name, {"docs": docs, "doc_fingerprints": digests[start:start + len(docs)],
                                          "lines": _shares_at(shares["lines"], [at.get(d) for d in docs])})
             parts.append((_doc_order(docs[0]) if docs else (), outcomes))
+            start += len(docs)
         parts.sort(key=lambda p: p[0])
 
         by_line: dict[int, list[ExpectationOutcome]] = {}
