@@ -518,3 +518,65 @@ def test_claimed_characters_are_masked_for_later_patterns():
     dropped. (Found by comparing with the masking left out.)"""
     assert [(m.text, m.kind) for m in find_numbers("51.51.5%")] == [("51", "number"), ("51.5%", "percent")]
     assert [(m.text, m.kind) for m in find_numbers("至1.51.5至53")] == [("1", "number"), ("51.5至53", "number")]
+
+
+# --- Arabic-digit windows for the patterns that only match digits ---------------
+
+
+def _every_numeral_window(monkeypatch):
+    """Run the number finder with every pattern over the windows around every
+    numeral, as before the digit windows."""
+    from dangjian.text import numbers as nm
+
+    monkeypatch.setattr(nm, "_windowed", lambda rx: (nm._with_first_chars(rx), None))
+
+
+def test_only_patterns_that_always_hold_a_digit_and_no_other_numeral_take_digit_windows():
+    import re
+
+    from dangjian.text import numbers as nm
+
+    def digit_windows(pattern: str) -> bool:
+        return nm._windowed(re.compile(pattern))[1] is nm._DIGIT_RUNS_RE
+
+    assert digit_windows(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+    assert digit_windows(r"(?P<m>1[0-2]|0?[1-9])月(?:份)?")
+    assert digit_windows(r"[0-9]+(?=[一二])")  # a lookahead consumes nothing
+    assert not digit_windows(r"(?P<a>[一二三])是")  # Chinese numerals
+    assert not digit_windows(r"[0-9]+[万亿]")  # a digit run inside a longer numeral
+    assert not digit_windows(r"(?:[0-9]+)?年")  # may hold no digit at all
+    assert not digit_windows(r"[0-9]|号")
+    assert not digit_windows(r"[^x]*[0-9]")  # not bounded: every numeral's windows
+    # Among the finder's own: telephone numbers, clock times, ratios.
+    assert digit_windows(nm._PHONE_CONTEXT_RE.pattern) and digit_windows(nm._RATIO_RE.pattern)
+
+
+EDGE_TEXTS = [
+    "全县三5万元，2万3千人，第12号文件，二〇二三年5月1日至2024年3月，12:30在13812345678咨询",
+    "一是2023年；二是3个月，1.5亿元、5万余人。（1）12%增长到15%，1/3的村，3∶2。",
+    "四五十万元3至5万，5—8月，第3季度，十四五期间，5+2模式，O2O，110报警",
+]
+
+
+def test_digit_windows_find_what_every_numeral_window_finds(monkeypatch):
+    """The number finder gives the same mentions with the digit windows as
+    with every pattern over every numeral's windows: on the seeds and on
+    texts where digits run into Chinese numerals."""
+    from conftest import RAW
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(RAW.glob("0*_*.txt"))] + EDGE_TEXTS
+    narrowed = [find_numbers(t) for t in texts]
+    assert sum(map(len, narrowed)) > 400
+    _every_numeral_window(monkeypatch)
+    assert [find_numbers(t) for t in texts] == narrowed
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.text(NUMERIC_ALPHABET, max_size=80))
+def test_property_digit_windows_change_no_mention(text):
+    import pytest as _pytest
+
+    with _pytest.MonkeyPatch.context() as mp:
+        narrowed = find_numbers(text)
+        _every_numeral_window(mp)
+        assert find_numbers(text) == narrowed

@@ -616,6 +616,7 @@ class _Scan:
     def __init__(self, text: str) -> None:
         self.text = text
         self.windows = _windows(text)
+        self._narrow: dict[re.Pattern, list[tuple[int, int]]] = {}  # see windows_for
         self.claimed = bytearray(len(text))
         self.work = text
         self._pending: list[tuple[int, int]] = []  # claimed since the last refresh
@@ -664,12 +665,23 @@ class _Scan:
 
     def finditer(self, regex: re.Pattern):
         """``regex.finditer(self.work)``, but only over the windows around
-        numerals: most of a report has none, and patterns that open with an
-        optional qualifier are costly to try at every position. Lookbehinds
-        still see the whole text."""
-        regex = _with_first_chars(regex)
-        for a, b in self.windows:
-            yield from regex.finditer(self.work, a, b)
+        the numerals it can match: most of a report has none, and patterns
+        that open with an optional qualifier are costly to try at every
+        position. Lookbehinds still see the whole text."""
+        fast, runs = _windowed(regex)
+        for a, b in self.windows_for(runs):
+            yield from fast.finditer(self.work, a, b)
+
+    def windows_for(self, runs: re.Pattern | None) -> list[tuple[int, int]]:
+        """The windows around the numeral characters ``runs`` finds (see
+        :func:`_windowed`), or around every numeral for None; made once per
+        text and kind of numeral."""
+        if runs is None:
+            return self.windows
+        found = self._narrow.get(runs)
+        if found is None:
+            found = self._narrow[runs] = _windows(self.text, runs)
+        return found
 
 
 class _NoFirstChars(Exception):
@@ -743,19 +755,111 @@ def _with_first_chars(regex: re.Pattern) -> re.Pattern:
 # Characters a numeric expression cannot do without, and how far around them
 # a match may reach (qualifiers, counters, 以上/左右, date separators). Matches
 # are at most a few characters longer on either side than their numerals.
-_NUMERALISH_RE = re.compile("[0-9零〇一二两三四五六七八九十百千万亿廿卅卌壹贰叁肆伍陆柒捌玖拾佰仟半折]+")
+_NUMERALISH = frozenset("0123456789零〇一二两三四五六七八九十百千万亿廿卅卌壹贰叁肆伍陆柒捌玖拾佰仟半折")
+
+
+@cache
+def _runs_of(chars: frozenset[str]) -> re.Pattern:
+    """Runs of the characters ``chars``."""
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]+")
+
+
+_NUMERALISH_RE = _runs_of(_NUMERALISH)
 _WINDOW_MARGIN = 12
 
 
-def _windows(text: str) -> list[tuple[int, int]]:
+def _windows(text: str, runs: re.Pattern = _NUMERALISH_RE) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
-    for m in _NUMERALISH_RE.finditer(text):
+    for m in runs.finditer(text):
         a, b = max(0, m.start() - _WINDOW_MARGIN), min(len(text), m.end() + _WINDOW_MARGIN)
         if out and a <= out[-1][1]:
             out[-1] = (out[-1][0], b)
         else:
             out.append((a, b))
     return out
+
+
+def _consumed(items: list) -> set[str]:
+    """Every character a match of the parsed sequence ``items`` can consume
+    (lookarounds consume nothing); :class:`_NoFirstChars` for anything this
+    cannot bound exactly, as in :func:`_first_chars`."""
+    out: set[str] = set()
+    for op, av in items:
+        if op in (_sre_constants.AT, _sre_constants.ASSERT, _sre_constants.ASSERT_NOT):
+            continue
+        if op is _sre_constants.SUBPATTERN:
+            if av[1] or av[2]:
+                raise _NoFirstChars
+            out |= _consumed(list(av[3]))
+        elif op is _sre_constants.BRANCH:
+            for branch in av[1]:
+                out |= _consumed(list(branch))
+        elif op in (_sre_constants.MAX_REPEAT, _sre_constants.MIN_REPEAT, _sre_constants.POSSESSIVE_REPEAT):
+            out |= _consumed(list(av[2]))
+        elif op is _sre_constants.ATOMIC_GROUP:
+            out |= _consumed(list(av))
+        else:
+            out |= _first_chars([(op, av)])[0]  # one character: a literal or a bounded class
+    return out
+
+
+def _always_consumes(items: list, chars: frozenset[str]) -> bool:
+    """Whether every match of the parsed sequence ``items`` consumes at least
+    one of ``chars``."""
+    for op, av in items:
+        if op is _sre_constants.LITERAL:
+            found = chr(av) in chars
+        elif op is _sre_constants.IN:
+            try:
+                can = _first_chars([(op, av)])[0]
+            except _NoFirstChars:
+                can = set()
+            found = bool(can) and can <= chars
+        elif op is _sre_constants.SUBPATTERN:
+            found = _always_consumes(list(av[3]), chars)
+        elif op is _sre_constants.ATOMIC_GROUP:
+            found = _always_consumes(list(av), chars)
+        elif op is _sre_constants.BRANCH:
+            found = all(_always_consumes(list(b), chars) for b in av[1])
+        elif op in (_sre_constants.MAX_REPEAT, _sre_constants.MIN_REPEAT, _sre_constants.POSSESSIVE_REPEAT):
+            found = av[0] >= 1 and _always_consumes(list(av[2]), chars)
+        else:
+            found = False
+        if found:
+            return True
+    return False
+
+
+_DIGITS = frozenset("0123456789")
+_DIGIT_RUNS_RE = _runs_of(_DIGITS)
+
+
+@cache
+def _windowed(regex: re.Pattern) -> tuple[re.Pattern, re.Pattern | None]:
+    """``regex`` behind its first-character lookahead, and the numerals
+    whose windows hold its matches: Arabic digit runs (``_DIGIT_RUNS_RE``)
+    when every match holds a digit and can hold no other numeral character,
+    else None, every numeral. A date or a telephone number holds Arabic
+    digits, whose windows cover about a sixth of a report, against nearly
+    half for the windows around every numeral; 19 of the 52 windowed
+    patterns are such. Over the 10,000 benchmark documents the finder took
+    about a tenth less time, with the same mentions.
+
+    A match lies within the margin of the numerals it contains (the
+    windows' premise). One that always contains a digit and can contain no
+    other numeral character cannot reach past its digit runs into the rest
+    of a longer numeral (2万, 三5), so the windows around those runs hold
+    it. Patterns this cannot bound take every numeral's windows.
+    Narrower sets of characters (the simple Chinese numerals, say) are not
+    worth it: each set costs one more pass over the text to find its runs,
+    and the sets are many."""
+    fast = _with_first_chars(regex)
+    try:
+        items = list(_sre_parser.parse(regex.pattern, regex.flags))
+        digits_only = _consumed(items) & _NUMERALISH <= _DIGITS and _always_consumes(items, _DIGITS)
+    except (_NoFirstChars, re.error):
+        return fast, None
+    return fast, _DIGIT_RUNS_RE if digits_only else None
 
 
 # ---------------------------------------------------------------------------
