@@ -117,3 +117,98 @@ def test_a_table_without_documents_has_one_null_row(tmp_path, empty):
         fps = row_fingerprints(con, table)
     assert fingerprint_map(fps) == ({} if empty else {None: fingerprint_map(fps)[None]})
     assert table_fingerprint(fps).startswith("0:" if empty else "2:")
+
+
+# --- fingerprints carried past a step that names the tables it writes ----------------
+
+TERMS = BY_NAME["term_diffusion"]
+
+
+def _warehouse(tmp_path):
+    """A warehouse folder whose working database holds people and an empty term_diffusion."""
+    from dangjian.warehouse import WORK_DB
+
+    (tmp_path / WORK_DB).parent.mkdir(parents=True)
+    _make(tmp_path / WORK_DB)
+    with duckdb.connect(str(tmp_path / WORK_DB)) as con:
+        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{TERMS.stage}"')
+        con.register("_empty", TERMS.arrow_schema.empty_table())
+        con.execute(f'CREATE TABLE "{TERMS.stage}"."{TERMS.name}" AS SELECT * FROM _empty')
+    return tmp_path
+
+
+def _both(wh):
+    from dangjian.warehouse import connect
+
+    with connect(wh, read_only=True) as con:
+        return row_fingerprints(con, PEOPLE), row_fingerprints(con, TERMS)
+
+
+def _terms(n: int):
+    import pyarrow as pa
+
+    return pa.Table.from_pylist([{"diffusion_id": f"d{i}", "term": f"t{i}"} for i in range(n)], schema=TERMS.arrow_schema)
+
+
+def test_a_step_that_names_its_tables_keeps_the_others_fingerprints(tmp_path):
+    from dangjian.warehouse import connect, write_table
+
+    wh = _warehouse(tmp_path)
+    people, terms = _both(wh)
+    with connect(wh, writes=(TERMS,)) as con:
+        write_table(con, TERMS, _terms(2))
+    people_after, terms_after = _both(wh)
+    assert people_after is people  # carried: not hashed again
+    assert terms_after is not terms and table_fingerprint(terms_after).startswith("2:")  # its own table: hashed again
+    assert fingerprint_map(people_after) == _fresh(_warehouse_db(wh))
+
+
+def _warehouse_db(wh):
+    from dangjian.warehouse import WORK_DB
+
+    return wh / WORK_DB
+
+
+def test_a_write_by_hand_after_the_step_is_still_seen(tmp_path):
+    from dangjian.warehouse import connect, write_table
+
+    wh = _warehouse(tmp_path)
+    people, _ = _both(wh)
+    with connect(wh, writes=(TERMS,)) as con:
+        write_table(con, TERMS, _terms(1))
+    with duckdb.connect(str(_warehouse_db(wh))) as con:  # a hand, with nothing named
+        con.execute(UPDATE.format("by hand"))
+    people_after, _ = _both(wh)
+    assert fingerprint_map(people_after) == _fresh(_warehouse_db(wh))
+    assert fingerprint_map(people_after)["doc1"] != fingerprint_map(people)["doc1"]
+
+
+def test_a_step_without_named_tables_or_that_fails_carries_nothing(tmp_path):
+    from dangjian.warehouse import connect, write_table
+
+    wh = _warehouse(tmp_path)
+    people, _ = _both(wh)
+    with connect(wh) as con:  # names nothing: every table is hashed again
+        write_table(con, TERMS, _terms(1))
+    people_after, _ = _both(wh)
+    assert people_after is not people and fingerprint_map(people_after) == fingerprint_map(people)
+    with pytest.raises(ZeroDivisionError), connect(wh, writes=(TERMS,)) as con:
+        con.execute(UPDATE.format("then failed"))  # written outside the helpers, then the step fails
+        1 / 0
+    assert fingerprint_map(_both(wh)[0]) == _fresh(_warehouse_db(wh))
+
+
+def test_a_helper_refuses_a_table_the_step_did_not_name(tmp_path):
+    from dangjian import incremental as inc
+    from dangjian.warehouse import connect, write_table
+
+    wh = _warehouse(tmp_path)
+    people, _ = _both(wh)
+    with connect(wh, writes=(TERMS,)) as con:
+        with pytest.raises(RuntimeError, match="extracted.people: written by a step that said it writes only term_diffusion"):
+            inc.drop_docs(con, PEOPLE, ["doc1"])
+        with pytest.raises(RuntimeError, match="people"):
+            write_table(con, PEOPLE, PEOPLE.arrow_schema.empty_table())
+        with pytest.raises(RuntimeError, match="people"):
+            inc.follow_renames(con, PEOPLE)
+    assert fingerprint_map(_both(wh)[0]) == fingerprint_map(people) == _fresh(_warehouse_db(wh))

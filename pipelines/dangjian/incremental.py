@@ -47,6 +47,7 @@ import pyarrow as pa
 
 from dangjian.schema import Table
 from dangjian.sources import Indexed, SourceEntry
+from dangjian.warehouse import will_write
 
 STATE = '"state"."stage_inputs"'
 RAW_INDEX = '"state"."raw_index"'
@@ -209,6 +210,7 @@ def unmark(con: duckdb.DuckDBPyConnection, stage: str, doc_ids: Iterable[str]) -
 
 def ensure_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     """Create ``stage.name`` with the table's schema if it does not exist."""
+    will_write(con, table)
     _create_if_missing(con, table.stage, table.name, table.arrow_schema)
 
 
@@ -226,6 +228,7 @@ def drop_docs(con: duckdb.DuckDBPyConnection, table: Table, doc_ids: Iterable[st
     ids = pa.table({"doc_id": pa.array(list(doc_ids), pa.string())})
     if ids.num_rows == 0:
         return
+    will_write(con, table)
     con.register("_drop", ids)
     try:
         con.execute(f'DELETE FROM "{table.stage}"."{table.name}" WHERE doc_id IN (SELECT doc_id FROM _drop)')
@@ -237,6 +240,7 @@ def append(con: duckdb.DuckDBPyConnection, table: Table, data: pa.Table) -> int:
     assert data.schema.names == table.column_names, f"{table.name}: columns differ from the schema"
     if data.num_rows == 0:
         return 0
+    will_write(con, table)
     con.register("_incoming", data)
     try:
         con.execute(f'INSERT INTO "{table.stage}"."{table.name}" SELECT * FROM _incoming')
@@ -247,6 +251,7 @@ def append(con: duckdb.DuckDBPyConnection, table: Table, data: pa.Table) -> int:
 
 def follow_renames(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     """Rows of kept documents take the document's current ``source_path``."""
+    will_write(con, table)
     con.execute(
         f'UPDATE "{table.stage}"."{table.name}" AS t SET source_path = d.source_path '
         f'FROM "documents"."documents" AS d WHERE t.doc_id = d.doc_id AND t.source_path <> d.source_path'

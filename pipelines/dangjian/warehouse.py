@@ -106,14 +106,50 @@ def _open(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyCo
 
 
 @contextmanager
-def connect(warehouse_dir: Path, read_only: bool = False, wait_seconds: float = 600) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(warehouse_dir: Path, read_only: bool = False, wait_seconds: float = 600,
+            writes: Iterable[Table] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the working database. Only pipeline runs do this; users query the
-    published copy, so a run never blocks them."""
+    published copy, so a run never blocks them.
+
+    ``writes``: a writing step may name the tables it changes. Then the row
+    fingerprints this process took of every other table (see
+    :func:`row_fingerprints`) stay valid in the state the step leaves
+    behind, instead of being taken again; writing any other table through
+    this module's helpers raises (:func:`will_write`)."""
     con = _open(warehouse_dir / WORK_DB, read_only, wait_seconds)
+    written = None if writes is None or read_only else frozenset(t.name for t in writes)
+    before = _file_state(_db_path(con)) if written is not None else None
+    if written is not None:
+        _DECLARED[id(con)] = written
+    after = None
     try:
         yield con
+        if before is not None:
+            # Write everything into the file while this process still holds
+            # it, so that the state the step leaves is known for certain;
+            # closing after a checkpoint changes nothing (measured, duckdb 2.0).
+            con.execute("CHECKPOINT")
+            after = _file_state(before[0])
     finally:
+        _DECLARED.pop(id(con), None)
         con.close()
+    # Only if nobody wrote the file since this process let go of it.
+    if after is not None and _file_state(before[0]) == after:
+        _carry_fingerprints(before, after, written)
+
+
+#: Per open connection that named the tables it writes (``connect(writes=)``): those tables' names.
+_DECLARED: dict[int, frozenset[str]] = {}
+
+
+def will_write(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Called by every helper that changes a table, before it does: raises if
+    ``con`` named the tables it writes and ``table`` is not among them, since
+    the fingerprints of the others are carried past its step as they were."""
+    declared = _DECLARED.get(id(con))
+    if declared is not None and table.name not in declared:
+        raise RuntimeError(f"{table.stage}.{table.name}: written by a step that said it writes only "
+                           f"{', '.join(sorted(declared))}")
 
 
 @contextmanager
@@ -179,6 +215,7 @@ def write_table(con: duckdb.DuckDBPyConnection, table: Table, data: pa.Table) ->
     quoting them is safe; values go through Arrow, never into SQL text.
     """
     assert data.schema.names == table.column_names, f"{table.name}: columns differ from the schema"
+    will_write(con, table)
     con.execute(f'CREATE SCHEMA IF NOT EXISTS "{table.stage}"')
     con.register("_incoming", data)
     try:
@@ -221,7 +258,18 @@ def committed_state(con: duckdb.DuckDBPyConnection) -> tuple | None:
     rows = con.execute("SELECT path, readonly FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
     if not rows or not rows[0][0] or not rows[0][1]:
         return None
-    path = rows[0][0]
+    return _file_state(rows[0][0])
+
+
+def _db_path(con: duckdb.DuckDBPyConnection) -> str | None:
+    rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return rows[0][0] if rows and rows[0][0] else None
+
+
+def _file_state(path: str | None) -> tuple | None:
+    """:func:`committed_state` of the database file ``path`` (as DuckDB names it)."""
+    if not path:
+        return None
     try:
         with open(path, "rb") as f:
             header = hashlib.sha256(f.read(_HEADER_BYTES)).hexdigest()
@@ -254,7 +302,12 @@ def row_fingerprints(con: duckdb.DuckDBPyConnection, table: Table) -> pa.Table:
     and given again while :func:`committed_state` is the same. One run's
     checks and release step each open the working database read-only and
     would otherwise hash the same tables again (documents, the largest, as
-    the context of nine others): 3.0 s of a re-run at 10,000 documents."""
+    the context of nine others): 3.0 s of a re-run at 10,000 documents.
+
+    A writing step that names the tables it writes (``connect(writes=)``)
+    leaves the fingerprints of the others valid for the state after it, so
+    the documents, say, are hashed once per run and not again after
+    segments, facts and term diffusion have each written their own tables."""
     state = committed_state(con)
     key = (state[0], table.name) if state else None
     if key is not None:
@@ -267,6 +320,15 @@ def row_fingerprints(con: duckdb.DuckDBPyConnection, table: Table) -> pa.Table:
             del _FINGERPRINTS[k]  # another state of the same file: never asked for again
         _FINGERPRINTS[key] = (state, data)
     return data
+
+
+def _carry_fingerprints(before: tuple, after: tuple, written: frozenset[str]) -> None:
+    """The fingerprints taken in state ``before`` of the tables a step did
+    not write hold in the state ``after`` it left: they are kept for it.
+    The step's own tables will be hashed again."""
+    for key, (state, data) in list(_FINGERPRINTS.items()):
+        if key[0] == before[0] and state == before and key[1] not in written:
+            _FINGERPRINTS[key] = (after, data)
 
 
 def fingerprint_map(fps: pa.Table) -> dict[str | None, str]:

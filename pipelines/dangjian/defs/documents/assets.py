@@ -192,7 +192,7 @@ def update_per_document(con, stage: str, tables: tuple[Table, ...], rows_for: Ba
 @dg.multi_asset(specs=[spec(PARAGRAPHS, [[DOCUMENTS.stage, DOCUMENTS.name]]), spec(SENTENCES, [[DOCUMENTS.stage, DOCUMENTS.name]])])
 def segments(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Split each document's normalised text into paragraphs and sentences."""
-    with connect(warehouse.warehouse_path()) as con, transaction(con):
+    with connect(warehouse.warehouse_path(), writes=(PARAGRAPHS, SENTENCES)) as con, transaction(con):
         processed = update_per_document(con, "segments", (PARAGRAPHS, SENTENCES), segment_rows, context.log.info,
                                         inputs=(), workers=warehouse.workers, batch_docs=warehouse.batch_docs)
         counts = {t.name: inc.count(con, t) for t in (PARAGRAPHS, SENTENCES)}

@@ -22,7 +22,7 @@ def facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     typed; the quantities read as indicators (subject, year, hedge, place);
     campaign terms; places linked to the gazetteer; organisations; people."""
 
-    with connect(warehouse.warehouse_path()) as con, transaction(con):
+    with connect(warehouse.warehouse_path(), writes=FACT_TABLES) as con, transaction(con):
         processed = update_per_document(con, "facts", FACT_TABLES, fact_rows, context.log.info, inputs=(SENTENCES,),
                                         workers=warehouse.workers, place_analyses=True,
                                         batch_docs=inc.batch_size(warehouse.batch_docs, default=inc.FACTS_BATCH_DOCS))
@@ -40,7 +40,7 @@ def facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
 def term_diffusion(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Terms shared by documents or localities, rebuilt whole: it is small and
     every new document can change any row."""
-    with connect(warehouse.warehouse_path()) as con, transaction(con):
+    with connect(warehouse.warehouse_path(), writes=(TERM_DIFFUSION,)) as con, transaction(con):
         rows = term_diffusion_rows(con)
         write_table(con, TERM_DIFFUSION, to_arrow(TERM_DIFFUSION, rows))
     terms = len({r["term"] for r in rows})
