@@ -280,3 +280,27 @@ def test_footer_that_would_not_re_encode_is_refused(files, tmp_path):
     assert pq.ParquetFile(odd).metadata.num_rows == 3 * ROWS
     with pytest.raises(ValueError, match="re-encode"):
         splice([(odd, 0)], tmp_path / "out.parquet")
+
+
+def test_a_footer_is_decoded_once_for_its_bytes(files, tmp_path, groups, monkeypatch):
+    """A release reads each old file's footer twice (the groups it may reuse,
+    then the splice): the second time the decoded footer is taken from the
+    first, but only while the footer's bytes are the same."""
+    from dangjian import parquet_splice as ps
+
+    monkeypatch.setattr(ps, "_DECODED", type(ps._DECODED)())
+    decoded = []
+    real = ps.decode_struct
+    monkeypatch.setattr(ps, "decode_struct", lambda raw: (decoded.append(len(raw)), real(raw))[1])
+    a = files[0]
+    spans = row_group_spans(a)
+    out = tmp_path / "out.parquet"
+    splice([(a, 2), (a, 0)], out)
+    assert len(decoded) == 1
+    assert pq.read_table(out).equals(pa.concat_tables([groups["g2"], groups["g0"]]))
+    # The same path, written again with other groups: decoded anew, and its spans are its own.
+    write(a, [groups["g1new"], groups["g0"]])
+    assert [s.rows for s in row_group_spans(a)] == [ROWS + 700, ROWS] != [s.rows for s in spans]
+    assert len(decoded) == 2
+    splice([(a, 0)], out)
+    assert pq.read_table(out).equals(groups["g1new"])
