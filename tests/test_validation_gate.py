@@ -87,3 +87,37 @@ def test_gate_alone_does_not_trust_outcomes_of_the_rows_before(case, good, tmp_p
     failure = release.get_step_failure_events()[0].step_failure_data.error
     assert "critical expectations failed" in failure.message and table in failure.message
     assert (latest_version(warehouse), [r["version"] for r in list_releases(warehouse)]) == before
+
+
+def test_the_sound_checks_count_the_rows_that_break_each_rule(good, tmp_path):
+    """``problems`` counts, per table, the rows that break each cheap rule;
+    each table here is broken in one way, and every other count stays 0."""
+    from dangjian.defs.checks import problems
+    from dangjian.schema import BY_NAME
+
+    db = tmp_path / "work.duckdb"
+    shutil.copy(good[1] / WORK_DB, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute('INSERT INTO "extracted"."numbers" SELECT * FROM "extracted"."numbers" LIMIT 1')
+        con.execute('UPDATE "extracted"."people" SET person_id = NULL WHERE person_id IN '
+                    '(SELECT person_id FROM "extracted"."people" ORDER BY person_id LIMIT 2)')
+        con.execute('UPDATE "documents"."sentences" SET "end" = "end" + 1000000 WHERE sentence_index = 3')
+        con.execute('UPDATE "documents"."sentences" SET source_start = -1 WHERE sentence_index = 5')
+        con.execute('UPDATE "extracted"."places" SET doc_id = \'not a document\' WHERE place_id IN '
+                    '(SELECT place_id FROM "extracted"."places" ORDER BY place_id LIMIT 3)')
+        documents_with_sentence_3 = con.execute(
+            'SELECT count(*) FROM "documents"."sentences" WHERE sentence_index = 3').fetchone()[0]
+        documents_with_sentence_5 = con.execute(
+            'SELECT count(*) FROM "documents"."sentences" WHERE sentence_index = 5').fetchone()[0]
+    assert documents_with_sentence_3 >= 4 and documents_with_sentence_5 >= 4
+    with duckdb.connect(str(db), read_only=True) as con:
+        found = {name: problems(con, BY_NAME[name]) for name in ("numbers", "people", "sentences", "places", "documents")}
+    clean = {"null_keys": 0, "duplicate_keys": 0}
+    located = {**clean, "orphan_rows": 0, "offsets_outside_text": 0}
+    assert found == {
+        "numbers": {**located, "duplicate_keys": 1},
+        "people": {**located, "null_keys": 2, "duplicate_keys": 2},  # a null is no distinct key
+        "sentences": {**located, "offsets_outside_text": documents_with_sentence_3 + documents_with_sentence_5},
+        "places": {**located, "orphan_rows": 3},
+        "documents": {**clean, "empty_table": 0},
+    }

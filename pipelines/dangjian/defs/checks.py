@@ -28,22 +28,22 @@ def problems(con, table: Table) -> dict[str, int]:
     """Counts of rows that break each rule; all zero means the table is sound."""
     name = f'"{table.stage}"."{table.name}"'
     key = f'"{table.key}"'
-    found = {
-        "null_keys": con.execute(f"SELECT count(*) FROM {name} WHERE {key} IS NULL").fetchone()[0],
-        "duplicate_keys": con.execute(f"SELECT count(*) - count(DISTINCT {key}) FROM {name}").fetchone()[0],
-    }
+    # One pass over the keys, and one join with the documents for both rules
+    # on them: at 80,000 documents the four queries per table these were took
+    # about 1.5 s of a re-run.
+    rows, nulls, duplicates = con.execute(
+        f"SELECT count(*), count(*) - count({key}), count(*) - count(DISTINCT {key}) FROM {name}").fetchone()
+    found = {"null_keys": nulls, "duplicate_keys": duplicates}
     if "start" in table.column_names:
         docs = f'"{DOCUMENTS.stage}"."{DOCUMENTS.name}"'
-        found["orphan_rows"] = con.execute(
-            f"SELECT count(*) FROM {name} t LEFT JOIN {docs} d USING (doc_id) WHERE d.doc_id IS NULL"
-        ).fetchone()[0]
-        found["offsets_outside_text"] = con.execute(
-            f"SELECT count(*) FROM {name} t JOIN {docs} d USING (doc_id) "
-            f'WHERE t.start < 0 OR t.start > t."end" OR t."end" > d.chars '
-            f"OR t.source_start < 0 OR t.source_start > t.source_end OR t.source_end > d.source_chars"
-        ).fetchone()[0]
+        found["orphan_rows"], found["offsets_outside_text"] = con.execute(
+            f"SELECT count(*) FILTER (WHERE d.doc_id IS NULL), "
+            f'count(*) FILTER (WHERE d.doc_id IS NOT NULL AND (t.start < 0 OR t.start > t."end" OR t."end" > d.chars '
+            f"OR t.source_start < 0 OR t.source_start > t.source_end OR t.source_end > d.source_chars)) "
+            f"FROM {name} t LEFT JOIN {docs} d USING (doc_id)"
+        ).fetchone()
     if table is DOCUMENTS:
-        found["empty_table"] = int(con.execute(f"SELECT count(*) FROM {name}").fetchone()[0] == 0)
+        found["empty_table"] = int(rows == 0)
     return found
 
 
