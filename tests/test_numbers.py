@@ -547,6 +547,8 @@ def test_only_patterns_that_always_hold_a_digit_and_no_other_numeral_take_digit_
     assert not digit_windows(r"(?:[0-9]+)?年")  # may hold no digit at all
     assert not digit_windows(r"[0-9]|号")
     assert not digit_windows(r"[^x]*[0-9]")  # not bounded: every numeral's windows
+    assert not digit_windows(r"^[ \t]*[0-9]{1,2}、")  # any number of spaces may come before the digits
+    assert digit_windows(r"[0-9]+(?::[0-9]+)+")  # each time round takes a digit
     # Among the finder's own: telephone numbers, clock times, ratios.
     assert digit_windows(nm._PHONE_CONTEXT_RE.pattern) and digit_windows(nm._RATIO_RE.pattern)
 
@@ -555,6 +557,9 @@ EDGE_TEXTS = [
     "全县三5万元，2万3千人，第12号文件，二〇二三年5月1日至2024年3月，12:30在13812345678咨询",
     "一是2023年；二是3个月，1.5亿元、5万余人。（1）12%增长到15%，1/3的村，3∶2。",
     "四五十万元3至5万，5—8月，第3季度，十四五期间，5+2模式，O2O，110报警",
+    # A list marker further from its digit than the windows' margin (found in review).
+    "共三项：" + " " * 14 + "1、加强领导",
+    "第三\n" + "\t" * 14 + "1. 加强领导",
 ]
 
 
