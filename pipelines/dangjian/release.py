@@ -278,8 +278,9 @@ def _documents_of(con: duckdb.DuckDBPyConnection, table: Table) -> DocumentRows:
         at = pc.index_in(own["doc_id"], value_set=docs["doc_id"])
         rights = pc.binary_join_element_wise(_decimal(pc.take(docs["n"], at)), _decimal(pc.take(docs["h"], at)), ":")
     rights = pc.fill_null(rights, "")
+    # A null doc_id is written "None", as a Python f-string writes it, so that its rows count in the digest.
     entries = pc.binary_join_element_wise(
-        pa.scalar("\x1e"), own["doc_id"], pa.scalar("\x1f"), _decimal(own["n"]), pa.scalar(":"), _decimal(own["h"]),
+        pa.scalar("\x1e"), pc.fill_null(own["doc_id"], "None"), pa.scalar("\x1f"), _decimal(own["n"]), pa.scalar(":"), _decimal(own["h"]),
         pa.scalar(":"), rights, "")
     return DocumentRows(own["doc_id"].to_pylist(), own["n"].to_pylist(), entries.combine_chunks())
 
