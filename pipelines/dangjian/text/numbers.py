@@ -782,6 +782,24 @@ def _windows(text: str, runs: re.Pattern = _NUMERALISH_RE) -> list[tuple[int, in
     return out
 
 
+_REPEATS = (_sre_constants.MAX_REPEAT, _sre_constants.MIN_REPEAT, _sre_constants.POSSESSIVE_REPEAT)
+
+
+def _nested(op, av) -> list[list]:
+    """The parsed sequences directly inside one item of a parse tree: a
+    group's, each alternative's, a repeat's body; none for anything else
+    (lookarounds included, which consume nothing)."""
+    if op is _sre_constants.SUBPATTERN:
+        return [list(av[3])]
+    if op is _sre_constants.ATOMIC_GROUP:
+        return [list(av)]
+    if op is _sre_constants.BRANCH:
+        return [list(branch) for branch in av[1]]
+    if op in _REPEATS:
+        return [list(av[2])]
+    return []
+
+
 def _consumed(items: list) -> set[str]:
     """Every character a match of the parsed sequence ``items`` can consume
     (lookarounds consume nothing); :class:`_NoFirstChars` for anything this
@@ -790,18 +808,12 @@ def _consumed(items: list) -> set[str]:
     for op, av in items:
         if op in (_sre_constants.AT, _sre_constants.ASSERT, _sre_constants.ASSERT_NOT):
             continue
-        if op is _sre_constants.SUBPATTERN:
-            if av[1] or av[2]:
-                raise _NoFirstChars
-            out |= _consumed(list(av[3]))
-        elif op is _sre_constants.BRANCH:
-            for branch in av[1]:
-                out |= _consumed(list(branch))
-        elif op in (_sre_constants.MAX_REPEAT, _sre_constants.MIN_REPEAT, _sre_constants.POSSESSIVE_REPEAT):
-            out |= _consumed(list(av[2]))
-        elif op is _sre_constants.ATOMIC_GROUP:
-            out |= _consumed(list(av))
-        else:
+        if op is _sre_constants.SUBPATTERN and (av[1] or av[2]):
+            raise _NoFirstChars
+        nested = _nested(op, av)
+        for sub in nested:
+            out |= _consumed(sub)
+        if not nested:
             out |= _first_chars([(op, av)])[0]  # one character: a literal or a bounded class
     return out
 
@@ -818,16 +830,11 @@ def _always_consumes(items: list, chars: frozenset[str]) -> bool:
             except _NoFirstChars:
                 can = set()
             found = bool(can) and can <= chars
-        elif op is _sre_constants.SUBPATTERN:
-            found = _always_consumes(list(av[3]), chars)
-        elif op is _sre_constants.ATOMIC_GROUP:
-            found = _always_consumes(list(av), chars)
-        elif op is _sre_constants.BRANCH:
-            found = all(_always_consumes(list(b), chars) for b in av[1])
-        elif op in (_sre_constants.MAX_REPEAT, _sre_constants.MIN_REPEAT, _sre_constants.POSSESSIVE_REPEAT):
-            found = av[0] >= 1 and _always_consumes(list(av[2]), chars)
+        elif op in _REPEATS and av[0] < 1:
+            found = False  # may be skipped
         else:
-            found = False
+            nested = _nested(op, av)  # every alternative must consume one
+            found = bool(nested) and all(_always_consumes(sub, chars) for sub in nested)
         if found:
             return True
     return False
@@ -839,20 +846,12 @@ def _unbounded_beside(items: list, chars: frozenset[str]) -> bool:
     one of them (``[ \\t]*``): a match could then reach any distance from
     its ``chars``."""
     for op, av in items:
-        if op is _sre_constants.SUBPATTERN:
-            found = _unbounded_beside(list(av[3]), chars)
-        elif op is _sre_constants.ATOMIC_GROUP:
-            found = _unbounded_beside(list(av), chars)
-        elif op is _sre_constants.BRANCH:
-            found = any(_unbounded_beside(list(b), chars) for b in av[1])
-        elif op in (_sre_constants.MAX_REPEAT, _sre_constants.MIN_REPEAT, _sre_constants.POSSESSIVE_REPEAT):
+        if op in _REPEATS and av[1] == _sre_constants.MAXREPEAT:
             body = list(av[2])
             # A body that takes one of ``chars`` each time round cannot make a long stretch without them.
-            found = (av[1] == _sre_constants.MAXREPEAT and bool(_consumed(body) - chars)
-                     and not _always_consumes(body, chars)) or _unbounded_beside(body, chars)
-        else:
-            found = False
-        if found:
+            if _consumed(body) - chars and not _always_consumes(body, chars):
+                return True
+        if any(_unbounded_beside(sub, chars) for sub in _nested(op, av)):
             return True
     return False
 
