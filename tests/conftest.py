@@ -54,3 +54,9 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
             item.add_marker(pytest.mark.fuzz)
+
+
+def fingerprint_map(fps) -> dict:
+    """``warehouse.row_fingerprints`` as ``{doc_id: "rows:hash"}``: the form
+    the tests state their expectations in (the pipeline keeps them as arrays)."""
+    return {d: f"{n}:{h}" for d, n, h in zip(*(fps[c].to_pylist() for c in ("doc_id", "n", "h")))}

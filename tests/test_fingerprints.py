@@ -14,9 +14,10 @@ import sys
 
 import duckdb
 import pytest
+from conftest import fingerprint_map
 
 from dangjian.schema import BY_NAME
-from dangjian.warehouse import committed_state, fingerprint_map, row_fingerprints, table_fingerprint
+from dangjian.warehouse import committed_state, row_fingerprints, table_fingerprint
 
 PEOPLE = BY_NAME["people"]  # a small per-document table is enough: the code is the same for every table
 

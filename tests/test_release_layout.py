@@ -153,7 +153,9 @@ def test_groups_planned_from_the_fingerprints_in_arrow_are_those_planned_before(
     ``(doc_id, rows, "rows:hash:rights")`` strings gave, so release files
     written before this still give their row groups."""
     from dangjian.schema import DOCUMENTS
-    from dangjian.warehouse import fingerprint_map, row_fingerprints
+    from conftest import fingerprint_map
+
+    from dangjian.warehouse import row_fingerprints
 
     for work in two_states:
         with duckdb.connect(str(work), read_only=True) as con:

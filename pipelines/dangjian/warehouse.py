@@ -123,7 +123,7 @@ def connect(warehouse_dir: Path, read_only: bool = False, wait_seconds: float = 
     before = after = None
     try:
         if written is not None:
-            before = _file_state(_db_path(con))
+            before = _file_state(_database(con)[0])
             _DECLARED[id(con)] = written
         yield con
         if before is not None:
@@ -262,15 +262,14 @@ def committed_state(con: duckdb.DuckDBPyConnection) -> tuple | None:
     headers; opening the file read-only or read-write without writing
     changed neither. A connection that can write sees its own uncommitted
     rows, and an in-memory database has no file: None for both."""
+    path, read_only = _database(con)
+    return _file_state(path) if read_only else None
+
+
+def _database(con: duckdb.DuckDBPyConnection) -> tuple[str | None, bool]:
+    """The file ``con`` has open, as DuckDB names it (None in memory), and whether read-only."""
     rows = con.execute("SELECT path, readonly FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
-    if not rows or not rows[0][0] or not rows[0][1]:
-        return None
-    return _file_state(rows[0][0])
-
-
-def _db_path(con: duckdb.DuckDBPyConnection) -> str | None:
-    rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
-    return rows[0][0] if rows and rows[0][0] else None
+    return (rows[0][0] or None, bool(rows[0][1])) if rows else (None, False)
 
 
 def _file_state(path: str | None) -> tuple | None:
@@ -336,11 +335,6 @@ def _carry_fingerprints(before: tuple, after: tuple, written: frozenset[str]) ->
     for key, (state, data) in list(_FINGERPRINTS.items()):
         if key[0] == before[0] and state == before and key[1] not in written:
             _FINGERPRINTS[key] = (after, data)
-
-
-def fingerprint_map(fps: pa.Table) -> dict[str | None, str]:
-    """:func:`row_fingerprints` as ``{doc_id: "rows:hash"}``."""
-    return {d: f"{n}:{h}" for d, n, h in zip(*(fps[c].to_pylist() for c in ("doc_id", "n", "h")))}
 
 
 def table_fingerprint(fps: pa.Table) -> str:
