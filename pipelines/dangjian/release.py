@@ -242,22 +242,25 @@ def _plan(docs: DocumentRows, target: int, salt: str) -> list[RowGroupPlan]:
         return []
     offsets = memoryview(entries.buffers()[1]).cast("i")
     data = memoryview(entries.buffers()[2] or b"")
+    ids = docs.ids
+
+    def group(first: int, last: int, rows: int) -> RowGroupPlan:
+        digest = hashlib.sha256(salt.encode())
+        digest.update(data[offsets[first]:offsets[last + 1]])
+        return RowGroupPlan(ids[first], ids[last], rows, digest.hexdigest())
+
     low, high, per_row = target // 2, 2 * target, 2 / target
     plans: list[RowGroupPlan] = []
-    first, rows, ids = None, 0, docs.ids
+    first, rows = None, 0
     for i, n in enumerate(docs.rows):
         if first is None:
             first, rows = i, 0
         rows += n
         if rows >= high or (rows >= low and _cut_chance(ids[i]) < n * per_row):
-            digest = hashlib.sha256(salt.encode())
-            digest.update(data[offsets[first]:offsets[i + 1]])
-            plans.append(RowGroupPlan(ids[first], ids[i], rows, digest.hexdigest()))
+            plans.append(group(first, i, rows))
             first = None
     if first is not None:
-        digest = hashlib.sha256(salt.encode())
-        digest.update(data[offsets[first]:offsets[len(ids)]])
-        plans.append(RowGroupPlan(ids[first], ids[-1], rows, digest.hexdigest()))
+        plans.append(group(first, len(ids) - 1, rows))
     return plans
 
 
@@ -280,8 +283,8 @@ def _documents_of(con: duckdb.DuckDBPyConnection, table: Table) -> DocumentRows:
     rights = pc.fill_null(rights, "")
     # A null doc_id is written "None", as a Python f-string writes it, so that its rows count in the digest.
     entries = pc.binary_join_element_wise(
-        pa.scalar("\x1e"), pc.fill_null(own["doc_id"], "None"), pa.scalar("\x1f"), _decimal(own["n"]), pa.scalar(":"), _decimal(own["h"]),
-        pa.scalar(":"), rights, "")
+        pa.scalar("\x1e"), pc.fill_null(own["doc_id"], "None"), pa.scalar("\x1f"),
+        _decimal(own["n"]), pa.scalar(":"), _decimal(own["h"]), pa.scalar(":"), rights, "")
     return DocumentRows(own["doc_id"].to_pylist(), own["n"].to_pylist(), entries.combine_chunks())
 
 
