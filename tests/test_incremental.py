@@ -16,7 +16,7 @@ from dangjian.defs.resources import WarehouseResource
 from dangjian.definitions import assets_and_checks
 from dangjian.release import RELEASES, list_releases
 from dangjian.schema import TABLES
-from dangjian.warehouse import PUBLISHED_DB
+from dangjian.warehouse import PUBLISHED_DB, WORK_DB
 
 HELD_BACK = "003_6fc1dc587f997423.txt"
 
@@ -94,7 +94,10 @@ def test_a_re_run_hashes_the_rows_of_each_table_once(folder, monkeypatch):
     the states that ingest, segments, facts and term diffusion leave. The
     steps after ingest name the tables they write, so the others'
     fingerprints carry past them: each table is hashed once per run (the
-    documents were hashed four times before)."""
+    documents were hashed four times before). Term diffusion, a small
+    table of terms by localities, is hashed twice more by its own step:
+    as it finds it and as it leaves it, so that an edit by hand makes the
+    next update rebuild it (``dangjian.diffusion``)."""
     from collections import Counter
 
     from dangjian import warehouse as wh
@@ -105,7 +108,69 @@ def test_a_re_run_hashes_the_rows_of_each_table_once(folder, monkeypatch):
     real = wh._fingerprint_query
     monkeypatch.setattr(wh, "_fingerprint_query", lambda table: (hashed.update([table.name]), real(table))[1])
     assert materialize(raw, warehouse).success
-    assert hashed == Counter({t.name: 1 for t in TABLES})
+    assert hashed == Counter({t.name: 3 if t.name == "term_diffusion" else 1 for t in TABLES})
+
+
+def _diffusion_done(result) -> dict:
+    [event] = [e for e in result.get_asset_materialization_events()
+               if e.asset_key.to_user_string() == "extracted/term_diffusion"]
+    return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def _diffusion_as_defined(warehouse) -> tuple[list, list]:
+    """The working database's term_diffusion, and the rows its definition
+    gives from campaign_terms and documents whole, both in key order."""
+    from dangjian.diffusion import term_diffusion_rows
+    from dangjian.schema import TERM_DIFFUSION
+
+    names = TERM_DIFFUSION.column_names
+    with duckdb.connect(str(warehouse / WORK_DB), read_only=True) as con:
+        stored = con.execute(f"SELECT {', '.join(names)} FROM extracted.term_diffusion ORDER BY diffusion_id").fetchall()
+        defined = sorted(tuple(r[n] for n in names) for r in term_diffusion_rows(con))
+    return stored, defined
+
+
+def test_term_diffusion_groups_again_only_the_terms_of_changed_documents(folder):
+    """Term diffusion is updated by difference: the documents whose campaign
+    terms or document row changed, and only their terms. After an added, a
+    changed and a removed file, and then a campaign term deleted by hand
+    (which no stage repairs), the table is still what its definition gives
+    from the two tables whole; a row of the table edited by hand makes the
+    next run rebuild it."""
+    raw, warehouse, tmp = folder
+    with duckdb.connect(str(warehouse / PUBLISHED_DB), read_only=True) as con:
+        before = {d for (d,) in con.execute("SELECT doc_id FROM documents").fetchall()}
+    shutil.move(tmp / HELD_BACK, raw / HELD_BACK)
+    path = raw / "001_fb00645a8e6ebd2d.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("1419个", "1420个"), encoding="utf-8")
+    (raw / "extra" / "a.txt").unlink()
+    done = _diffusion_done(materialize(raw, warehouse))
+    with duckdb.connect(str(warehouse / PUBLISHED_DB), read_only=True) as con:
+        after = {d for (d,) in con.execute("SELECT doc_id FROM documents").fetchall()}
+    # New, changed (its old id and its new one) and removed documents; the others untouched.
+    assert done["documents taken again"] == len(before ^ after) == 4
+    stored, defined = _diffusion_as_defined(warehouse)
+    assert stored == defined and len(stored) == done["dagster/row_count"] > 0
+    assert list_releases(warehouse)[-1]["content_hash"] == clean_hash(raw, tmp)
+
+    # A campaign term of one document deleted by hand: that document's terms are grouped again.
+    with duckdb.connect(str(warehouse / WORK_DB)) as con:
+        [(doc, term)] = con.execute(
+            "SELECT c.doc_id, c.term FROM extracted.campaign_terms c JOIN extracted.term_diffusion t USING (term) "
+            "ORDER BY c.term_id LIMIT 1").fetchall()
+        con.execute("DELETE FROM extracted.campaign_terms WHERE doc_id = ? AND term = ?", [doc, term])
+    done = _diffusion_done(materialize(raw, warehouse))
+    assert done["documents taken again"] == 1
+    stored, defined = _diffusion_as_defined(warehouse)
+    assert stored == defined
+
+    # A row of the table itself edited by hand: rebuilt, from every document.
+    with duckdb.connect(str(warehouse / WORK_DB)) as con:
+        con.execute("UPDATE extracted.term_diffusion SET mentions = mentions + 1 WHERE diffusion_id = "
+                    "(SELECT min(diffusion_id) FROM extracted.term_diffusion)")
+    done = _diffusion_done(materialize(raw, warehouse))
+    assert done["documents taken again"] == len(after)
+    assert _diffusion_as_defined(warehouse)[0] == defined
 
 
 def test_changed_file_replaces_its_rows(folder):

@@ -2,14 +2,14 @@
 
 import dagster as dg
 
+from dangjian import diffusion
 from dangjian import incremental as inc
 from dangjian.defs.documents.assets import spec, update_per_document
 from dangjian.defs.resources import WarehouseResource
-from dangjian.diffusion import term_diffusion_rows
 from dangjian.document import FACT_TABLE_NAMES, fact_rows
 from dangjian.schema import (CAMPAIGN_TERMS, DOCUMENTS, INDICATORS, NUMBERS, ORGANIZATIONS, PEOPLE, PLACES,
                              SENTENCES, TERM_DIFFUSION)
-from dangjian.warehouse import connect, to_arrow, transaction, write_table
+from dangjian.warehouse import connect, transaction
 
 FACT_TABLES = (NUMBERS, INDICATORS, CAMPAIGN_TERMS, PLACES, ORGANIZATIONS, PEOPLE)
 assert tuple(t.name for t in FACT_TABLES) == FACT_TABLE_NAMES
@@ -38,11 +38,17 @@ def facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
           deps=[[CAMPAIGN_TERMS.stage, CAMPAIGN_TERMS.name], [DOCUMENTS.stage, DOCUMENTS.name]],
           metadata={"dagster/table_name": TERM_DIFFUSION.qualified})
 def term_diffusion(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Terms shared by documents or localities, rebuilt whole: it is small and
-    every new document can change any row."""
-    with connect(warehouse.warehouse_path(), writes=(TERM_DIFFUSION,)) as con, transaction(con):
-        rows = term_diffusion_rows(con)
-        write_table(con, TERM_DIFFUSION, to_arrow(TERM_DIFFUSION, rows))
-    terms = len({r["term"] for r in rows})
-    context.log.info(f"{terms} terms shared across documents or localities ({len(rows)} rows)")
-    return dg.MaterializeResult(metadata={"dagster/row_count": len(rows), "terms": terms})
+    """Terms shared by documents or localities, updated by difference: only
+    the terms of documents whose campaign terms or document row changed
+    since the last update are grouped again (``dangjian.diffusion``)."""
+    path = warehouse.warehouse_path()
+    # The fingerprints, on a read-only connection: kept for the checks after this step.
+    with connect(path, read_only=True) as con:
+        now, table_fp = diffusion.basis(con)
+    with connect(path, writes=(TERM_DIFFUSION,)) as con, transaction(con):
+        done = diffusion.update(con, now, table_fp)
+    how = "rebuilt" if done["rebuilt"] else "updated"
+    context.log.info(f"{done['shared_terms']} terms shared across documents or localities ({done['rows']} rows); "
+                     f"{how} from {done['documents']} documents and {done['terms']} terms")
+    return dg.MaterializeResult(metadata={"dagster/row_count": done["rows"], "terms": done["shared_terms"],
+                                          "documents taken again": done["documents"]})
