@@ -797,10 +797,12 @@ def test_whole_table_rules_not_found_are_validated_in_one_call_and_stored_apart(
     for n, previous_rows in enumerate((previous, {k: v * 10 for k, v in previous.items()})):
         calls.clear()
         found, _ = _validate_db(db, cache, previous_rows=previous_rows)
-        # Both groups in one call on the keys' hashes; the duplicate key
-        # fails there, so the first run validates the values once more, for
-        # the report. The second finds uniqueness stored and runs only the volume rule.
-        assert calls["numbers"] == (2 if n == 0 else 1), (n, calls)
+        # The first run looks for duplicates among the changed document's
+        # keys first (``_keys_by_difference``) and finds one; then both
+        # groups in one call on the keys' hashes, where the duplicate fails
+        # again, so the values are validated once more, for the report. The
+        # second finds uniqueness stored and runs only the volume rule.
+        assert calls["numbers"] == (3 if n == 0 else 1), (n, calls)
         fresh, _ = _validate_db(db, tmp_path / f"fresh-{n}", previous_rows=previous_rows)
         for name in fresh:
             assert _shape(found[name]) == _shape(fresh[name]), (n, name)
@@ -868,3 +870,83 @@ def test_keys_are_compared_by_their_hashes_and_a_duplicate_by_its_values(tmp_pat
     assert unique.observed["unexpected_sample"] == [rows["numbers"][3]["number_id"]] * 2
     whole = [types for name, types in frames if name == "numbers" and "unit" not in types]
     assert whole[-2:] == [{"number_id": "uint64"}, {"number_id": "string"}], frames
+
+
+def test_key_uniqueness_is_validated_by_difference_and_agrees_with_the_whole_table(tmp_path):
+    """After a state whose keys were unique, key uniqueness is validated on
+    the rows of the changed documents and the rows that share a key with
+    them (``_keys_by_difference``), not on every key of the table. Each
+    state below is validated that way, from the first state's stored
+    outcomes, and from nothing: every outcome of every table must agree,
+    counts and samples, and the duplicates must be found wherever they lie."""
+    import shutil
+
+    rows = clean_rows()
+    last = rows["documents"][-1]["doc_id"]
+    first_id, second_id = (rows["numbers"][k]["number_id"] for k in (0, 1))
+
+    def without(found: dict, doc: str) -> dict:
+        return {name: [r for r in rs if r.get("doc_id") != doc] for name, rs in found.items()}
+
+    def state(name: str, changed: dict, cache_from: Path | None) -> tuple[dict, Path]:
+        folder = tmp_path / name
+        folder.mkdir()
+        db = _warehouse(folder, to_tables(changed))
+        cache = folder / "cache"
+        if cache_from is not None:
+            shutil.copytree(cache_from, cache)
+        found, _ = _validate_db(db, cache, batch_docs=4)
+        fresh, _ = _validate_db(db, folder / "fresh", batch_docs=4)
+        for table in fresh:
+            assert _shape(found[table]) == _shape(fresh[table]), (name, table)
+        return found, cache
+
+    def unique(result):
+        return next(o for o in result["numbers"].outcomes if o.expectation == "expect_column_values_to_be_unique")
+
+    def stored(cache: Path) -> dict:
+        [path] = (cache / "numbers").glob("table-*.json")
+        return json.loads(path.read_text())
+
+    base = without(rows, last)
+    _, first = state("first", base, None)
+    assert (first / "numbers" / "keys-basis.arrow").exists()
+
+    # One more document: its two numbers are validated, no other key.
+    added, cache = state("added", copy.deepcopy(rows), first)
+    assert unique(added).success and unique(added).observed["element_count"] == len(rows["numbers"])
+    assert (stored(cache)["changed_documents"], stored(cache)["rows_validated"]) == (1, 2)
+
+    # A document removed: nothing to look at, and still the whole table's counts.
+    removed, cache = state("removed", without(base, rows["documents"][3]["doc_id"]), first)
+    assert unique(removed).success and (stored(cache)["changed_documents"], stored(cache)["rows_validated"]) == (0, 0)
+
+    # The new document repeats a key of an unchanged one.
+    clash = copy.deepcopy(rows)
+    clash["numbers"][-1]["number_id"] = first_id
+    found, clashed = state("clash", clash, first)
+    assert not unique(found).success and unique(found).observed["unexpected_count"] == 2
+
+    # A key edited in place (the document keeps its row count) to repeat another document's.
+    edited = copy.deepcopy(base)
+    [target] = [r for r in edited["numbers"] if r["doc_id"] == rows["numbers"][2]["doc_id"]][:1]
+    target["number_id"] = second_id
+    found, _ = state("edited", edited, first)
+    assert not unique(found).success and unique(found).observed["unexpected_count"] == 2
+
+    # A failing state is no basis: after the clash, another document's
+    # change alone must not hide the duplicate that is still there.
+    later = copy.deepcopy(clash)
+    later["numbers"][10]["note"] = "edited"
+    found, _ = state("later", later, clashed)
+    assert not unique(found).success and unique(found).observed["unexpected_count"] == 2
+
+    # Keys missing in the new document: counted as missing over the whole table, as GE counts them.
+    nulls = copy.deepcopy(rows)
+    for r in nulls["paragraphs"]:
+        if r["doc_id"] == last:
+            r["paragraph_id"], r["paragraph_index"] = None, None
+    r["doc_id"] = None
+    found, _ = state("nulls", nulls, first)
+    keys = [o for o in found["paragraphs"].outcomes if "unique" in o.expectation]
+    assert [o.observed["missing_count"] for o in keys] == [2, 1] and all(o.success for o in keys)
