@@ -501,10 +501,10 @@ _FPS = st.dictionaries(_DOC_IDS, st.tuples(st.integers(1, 3), st.integers(0, 3))
 
 
 def _doc_fingerprints(fps: dict):
-    from dangjian.validate import _DocFingerprints
+    from dangjian.validate import DocFingerprints
 
     ids = list(fps)
-    return _DocFingerprints(pa.table({"doc_id": pa.array(ids, pa.string()),
+    return DocFingerprints(pa.table({"doc_id": pa.array(ids, pa.string()),
                                       "n": pa.array([fps[d][0] for d in ids], pa.int64()),
                                       "h": pa.array([fps[d][1] for d in ids], pa.uint64())}))
 

@@ -121,3 +121,39 @@ def test_the_sound_checks_count_the_rows_that_break_each_rule(good, tmp_path):
         "places": {**located, "orphan_rows": 3},
         "documents": {**clean, "empty_table": 0},
     }
+
+
+def test_the_sound_checks_by_difference_count_what_the_whole_table_counts(good, tmp_path):
+    """After a state in which every rule held, the sound checks count only
+    the rows of documents whose rows or document row changed, and the rows
+    that share a key with them. Broken in many ways at once (a document row
+    shortened under its unchanged sentences and facts among them), every
+    table's counts must be those of the whole table, twice in a row: a
+    broken state is never the next basis."""
+    from dangjian.defs.checks import problems
+    from dangjian.schema import TABLES
+
+    db, basis = tmp_path / "work.duckdb", tmp_path / "sound"
+    shutil.copy(good[1] / WORK_DB, db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert all(not any(problems(con, t, basis).values()) for t in TABLES)
+        [(shortened,)] = con.execute('SELECT min(doc_id) FROM "documents"."documents"').fetchall()
+    with duckdb.connect(str(db)) as con:
+        con.execute('INSERT INTO "extracted"."numbers" SELECT * FROM "extracted"."numbers" LIMIT 1')
+        con.execute('UPDATE "extracted"."people" SET person_id = NULL WHERE person_id IN '
+                    '(SELECT person_id FROM "extracted"."people" ORDER BY person_id LIMIT 2)')
+        # one document's place takes the key of another document's place
+        con.execute('UPDATE "extracted"."places" SET place_id = (SELECT max(place_id) FROM "extracted"."places") '
+                    'WHERE place_id = (SELECT min(place_id) FROM "extracted"."places" WHERE doc_id <> '
+                    '(SELECT doc_id FROM "extracted"."places" ORDER BY place_id DESC LIMIT 1))')
+        con.execute('UPDATE "extracted"."organizations" SET doc_id = \'not a document\' WHERE org_id IN '
+                    '(SELECT org_id FROM "extracted"."organizations" ORDER BY org_id LIMIT 3)')
+        con.execute('UPDATE "documents"."documents" SET chars = 10, source_chars = 10 WHERE doc_id = ?', [shortened])
+    for _ in range(2):
+        with duckdb.connect(str(db), read_only=True) as con:
+            whole = {t.name: problems(con, t) for t in TABLES}
+            by_difference = {t.name: problems(con, t, basis) for t in TABLES}
+        assert by_difference == whole
+    assert whole["numbers"]["duplicate_keys"] == 1 and whole["people"]["null_keys"] == 2
+    assert whole["places"]["duplicate_keys"] == 1 and whole["organizations"]["orphan_rows"] == 3
+    assert whole["sentences"]["offsets_outside_text"] > 0 and whole["paragraphs"]["offsets_outside_text"] > 0

@@ -1372,16 +1372,16 @@ class _Cache:
         self.used: set[str] = set()
         self.rules = rules
 
-    def load_basis(self) -> _DocFingerprints | None:
+    def load_basis(self) -> DocFingerprints | None:
         try:
             with pa.ipc.open_file(self.folder / self.BASIS) as reader:
                 if (reader.schema.metadata or {}).get(b"rules") != self.rules.encode():
                     return None
-                return _DocFingerprints(reader.read_all())
+                return DocFingerprints(reader.read_all())
         except (OSError, pa.ArrowInvalid, KeyError):
             return None
 
-    def save_basis(self, fps: _DocFingerprints) -> None:
+    def save_basis(self, fps: DocFingerprints) -> None:
         data = pa.table({"doc_id": fps.docs, "n": fps.n, "h": fps.h}).replace_schema_metadata({"rules": self.rules})
         tmp = self.folder / f".basis.{os.getpid()}.tmp"
         with pa.ipc.new_file(tmp, data.schema) as writer:
@@ -1406,7 +1406,7 @@ def _outcomes_from(found: list[dict]) -> list[ExpectationOutcome]:
     return [ExpectationOutcome(**o) for o in found]
 
 
-class _DocFingerprints:
+class DocFingerprints:
     """One table's :func:`warehouse.row_fingerprints` (per document: row
     count ``n`` and XOR of row hashes ``h``) as arrays sorted by ``doc_id``,
     so that digests over many documents are taken in C, not with a Python
@@ -1459,12 +1459,12 @@ def _doc_list(docs: Any) -> bool:
     return isinstance(docs, list) and all(d is None or isinstance(d, str) for d in docs)
 
 
-def _doc_columns(tables: Sequence[_DocFingerprints], docs: Sequence[str | None]) -> list[tuple]:
+def _doc_columns(tables: Sequence[DocFingerprints], docs: Sequence[str | None]) -> list[tuple]:
     wanted = pa.array(docs, pa.string())
     return [fps.at(wanted) for fps in tables]
 
 
-def _batch_digests(tables: Sequence[_DocFingerprints], batches: Sequence[Sequence[str | None]]) -> list[str]:
+def _batch_digests(tables: Sequence[DocFingerprints], batches: Sequence[Sequence[str | None]]) -> list[str]:
     """Per batch of documents, a digest of their ids in order and of their
     fingerprints in each of ``tables`` (the table's own, then its contexts'):
     a changed, added or removed row of one of them changes it. (A row hash
@@ -1483,7 +1483,7 @@ def _batch_digests(tables: Sequence[_DocFingerprints], batches: Sequence[Sequenc
     return out
 
 
-def _doc_digests(tables: Sequence[_DocFingerprints], base: str, docs: Sequence[str | None]) -> list[str]:
+def _doc_digests(tables: Sequence[DocFingerprints], base: str, docs: Sequence[str | None]) -> list[str]:
     """Per document, a digest of ``base`` (the rules and the whole-table
     contexts), its id and its fingerprints in each of ``tables``: a share of
     a batch's outcome stands for the document while this digest holds."""
@@ -1504,7 +1504,7 @@ class _WarehouseValidation:
         self.batch_docs = batch_docs
         self.workers = workers
         self._columns: dict[str, list[str] | None] = {}
-        self._doc_fps: dict[str, _DocFingerprints] = {}
+        self._doc_fps: dict[str, DocFingerprints] = {}
         self._table_fps: dict[str, str] = {}
 
     # -- what is there ---------------------------------------------------------
@@ -1519,12 +1519,12 @@ class _WarehouseValidation:
             self._columns[table.name] = _db_columns(self.con, table)
         return self._columns[table.name]
 
-    def doc_fps(self, table: Table) -> _DocFingerprints:
+    def doc_fps(self, table: Table) -> DocFingerprints:
         """The table's row count and XOR of row hashes per doc_id (None for
         rows without one), as arrays (``warehouse.row_fingerprints``: hashed
         once per committed state of the database, whichever step asks)."""
         if table.name not in self._doc_fps:
-            self._doc_fps[table.name] = _DocFingerprints(row_fingerprints(self.con, table))
+            self._doc_fps[table.name] = DocFingerprints(row_fingerprints(self.con, table))
         return self._doc_fps[table.name]
 
     def table_fp(self, table: Table) -> str:
