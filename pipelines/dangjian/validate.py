@@ -1675,6 +1675,11 @@ class _WarehouseValidation:
         with the same counts. A duplicate there (or two values with one hash)
         is validated again on the values, which the report shows."""
         lines = read_suite_file(table.name, self.expectations_dir)["expectations"]
+        if not derived and not any(_line_columns(e) for e in lines if select(e)):
+            # Row counts read no column: a frame of the table's rows without
+            # columns, instead of hashing every key to give GE something to count.
+            rows = pa.table({"_": pa.nulls(self.rows(table))}).drop_columns(["_"])
+            return self.validator.run(table.name, rows, {}, previous_rows, select=select)
         columns = self._own_columns(table, select, derived)
         if not derived and all(_by_hash(e) for e in lines if select(e)):
             validated = self.validator.run(table.name, self.read_hashed(table, columns), {}, previous_rows, select=select)
