@@ -1310,7 +1310,19 @@ def _doc_order(doc: str | None) -> tuple:
 class _Cache:
     """Outcomes on disk, one JSON file per fingerprint, per table. Files are
     written whole (temporary name, then rename); a file no fingerprint of the
-    current data names is deleted when the table is done."""
+    current data names is deleted when the table is done, but for the basis
+    of key uniqueness (:data:`BASIS`)."""
+
+    #: Per-document fingerprints of the last state of the table whose keys
+    #: were validated unique (``_WarehouseValidation._keys_by_difference``),
+    #: under the rules' version. Kept until a newer such state replaces it.
+    BASIS = "keys-basis.arrow"
+
+    def __init__(self, root: Path, table_name: str, rules: str = ""):
+        self.folder = root / table_name
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.used: set[str] = set()
+        self.rules = rules
 
     def load(self, name: str) -> dict | None:
         path = self.folder / f"{name}.json"
@@ -1360,17 +1372,6 @@ class _Cache:
 
         lines = {line: [ref(c) for c in found] for line, found in content["lines"].items()}
         self.save(f"shares-{batch.removeprefix('rows-')}", {**content, "counts": counts, "lines": lines})
-
-    #: Per-document fingerprints of the last state of the table whose keys
-    #: were validated unique (``_WarehouseValidation._keys_by_difference``),
-    #: under the rules' version. Kept until a newer such state replaces it.
-    BASIS = "keys-basis.arrow"
-
-    def __init__(self, root: Path, table_name: str, rules: str = ""):
-        self.folder = root / table_name
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.used: set[str] = set()
-        self.rules = rules
 
     def load_basis(self) -> DocFingerprints | None:
         try:
