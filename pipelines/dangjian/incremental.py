@@ -17,6 +17,8 @@ were hashed, so that a re-run need not read a file that has not changed
 (:class:`dangjian.sources.Indexed`); and ``state.place_analyses``: per
 document, the place analysis ingest made for its main locality, which facts
 reads instead of analysing the text again (:meth:`dangjian.document.DocText.places`).
+Term diffusion keeps its own (``state.term_uses``, ``state.term_basis``,
+``state.term_diffusion_meta``; see :mod:`dangjian.diffusion`).
 
 Batches of documents are independent of each other, so they may run in
 worker processes (:func:`ordered_map`): a batch's inputs go to the worker as

@@ -13,6 +13,8 @@ Layout of the warehouse folder::
       releases/latest             symlink to the newest release
       dangjian.duckdb             the published read-only database (latest release)
       work/validation/            validation outcomes, by fingerprint of the rows they cover
+      work/sound/                 per table, the row fingerprints of its last state that
+                                  passed the blocking checks (``defs/checks.py``)
       work/exports.json           which release file holds which table's rows (for reuse)
 """
 from __future__ import annotations
