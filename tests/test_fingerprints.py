@@ -213,3 +213,26 @@ def test_a_helper_refuses_a_table_the_step_did_not_name(tmp_path):
         with pytest.raises(RuntimeError, match="people"):
             inc.follow_renames(con, PEOPLE)
     assert fingerprint_map(_both(wh)[0]) == fingerprint_map(people) == _fresh(_warehouse_db(wh))
+
+
+def test_a_state_read_before_holds_until_something_writes_the_file(tmp_path):
+    """``still_in``: what a read-only connection saw (``committed_state``)
+    still holds for a connection opened after it, until a write. Term
+    diffusion reads its fingerprints read-only, then writes: a write by
+    another process in between makes it read them again."""
+    import duckdb
+
+    from dangjian.warehouse import committed_state, still_in
+
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE t AS SELECT 1 AS x")
+    with duckdb.connect(str(path), read_only=True) as con:
+        seen = committed_state(con)
+    with duckdb.connect(str(path)) as con:
+        assert still_in(con, seen)
+    with duckdb.connect(str(path)) as con:
+        con.execute("INSERT INTO t VALUES (2)")
+    with duckdb.connect(str(path)) as con:
+        assert not still_in(con, seen)
+        assert not still_in(con, None)

@@ -173,6 +173,38 @@ def test_term_diffusion_groups_again_only_the_terms_of_changed_documents(folder)
     assert _diffusion_as_defined(warehouse)[0] == defined
 
 
+def test_term_diffusion_by_difference_survives_a_null_term(folder):
+    """A null term (a defect the checks block) is regrouped like any other
+    value: it must not empty the rows of the other terms, neither while it
+    is there nor once it is mended. ``basis`` and ``update`` run here as the
+    step runs them, on the working database of a real run."""
+    from dangjian import diffusion
+    from dangjian.schema import TERM_DIFFUSION
+    from dangjian.warehouse import connect, transaction
+
+    _, warehouse, _ = folder
+    db = warehouse / WORK_DB
+
+    def step() -> dict:
+        with connect(warehouse, read_only=True) as con:
+            now, table_fp = diffusion.basis(con)
+        with connect(warehouse, writes=(TERM_DIFFUSION,)) as con, transaction(con):
+            return diffusion.update(con, now, table_fp)
+
+    defined = _diffusion_as_defined(warehouse)[1]
+    with duckdb.connect(str(db)) as con:
+        [(term_id, term)] = con.execute("SELECT term_id, term FROM extracted.campaign_terms ORDER BY term_id LIMIT 1").fetchall()
+        con.execute("UPDATE extracted.campaign_terms SET term = NULL WHERE term_id = ?", [term_id])
+    done = step()
+    stored, now_defined = _diffusion_as_defined(warehouse)
+    assert not done["rebuilt"] and done["documents"] == 1
+    assert stored == now_defined and len(stored) >= len(defined) - 2
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE extracted.campaign_terms SET term = ? WHERE term_id = ?", [term, term_id])
+    assert not step()["rebuilt"]
+    assert _diffusion_as_defined(warehouse) == (defined, defined)
+
+
 def test_changed_file_replaces_its_rows(folder):
     raw, warehouse, tmp = folder
     path = raw / "001_fb00645a8e6ebd2d.txt"

@@ -917,6 +917,12 @@ def test_key_uniqueness_is_validated_by_difference_and_agrees_with_the_whole_tab
     assert unique(added).success and unique(added).observed["element_count"] == len(rows["numbers"])
     assert (stored(cache)["changed_documents"], stored(cache)["rows_validated"]) == (1, 2)
 
+    # The basis moves on with every state that passes: one more change after that is one document.
+    further = copy.deepcopy(rows)
+    further["numbers"][0]["note"] = "edited"
+    _, cache = state("further", further, cache)
+    assert (stored(cache)["changed_documents"], stored(cache)["rows_validated"]) == (1, 2)
+
     # A document removed: nothing to look at, and still the whole table's counts.
     removed, cache = state("removed", without(base, rows["documents"][3]["doc_id"]), first)
     assert unique(removed).success and (stored(cache)["changed_documents"], stored(cache)["rows_validated"]) == (0, 0)

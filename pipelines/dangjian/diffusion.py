@@ -26,6 +26,7 @@ module's grouping changed.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -61,10 +62,11 @@ GROUP BY u.term, u.locality_adcode
 ORDER BY u.term, u.locality_adcode NULLS LAST
 """
 
+_AFFECTED = "EXISTS (SELECT 1 FROM _terms x WHERE x.term IS NOT DISTINCT FROM {t}.term)"
 USES = '"state"."term_uses"'
 BASIS = '"state"."term_basis"'
-#: Changes when the grouping does: the state tables are then rebuilt.
-VERSION = hashlib.sha256((_USES + _GROUPED).encode()).hexdigest()[:16]
+#: Changes with this module and with the table's schema: the state tables are then rebuilt.
+VERSION = hashlib.sha256(Path(__file__).read_bytes() + str(TERM_DIFFUSION.arrow_schema).encode()).hexdigest()[:16]
 _TABLE = f'"{TERM_DIFFUSION.stage}"."{TERM_DIFFUSION.name}"'
 _BASIS_SCHEMA = pa.schema([("doc_id", pa.string()), ("terms_n", pa.int64()), ("terms_h", pa.uint64()),
                            ("doc_n", pa.int64()), ("doc_h", pa.uint64())])
@@ -113,11 +115,14 @@ def _meta(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
 def update(con: duckdb.DuckDBPyConnection, now: pa.Table, table_fp: str | None) -> dict:
     """Bring ``term_diffusion`` up to date with the documents whose
     fingerprints in ``now`` (from :func:`basis`, taken in the state ``con``
-    sees) differ from those of the last update. Returns what it did: the
+    sees: take them again on ``con`` if anything wrote the file since)
+    differ from those of the last update. Returns what it did: the
     documents and terms it took again, and whether it rebuilt the table."""
     will_write(con, TERM_DIFFUSION)
     last = _meta(con)
-    rebuild = table_fp is None or last != (VERSION, table_fp)
+    present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'state' "
+                                         "AND database_name = current_database()").fetchall()}
+    rebuild = table_fp is None or last != (VERSION, table_fp) or not {"term_uses", "term_basis"} <= present
     if rebuild:
         con.execute(f"CREATE OR REPLACE TABLE {USES} AS {_USES.format(where='WHERE false')}")
         con.register("_empty", _BASIS_SCHEMA.empty_table())
@@ -144,14 +149,16 @@ def update(con: duckdb.DuckDBPyConnection, now: pa.Table, table_fp: str | None) 
         con.execute(f"INSERT INTO {BASIS} SELECT * FROM _now {in_changed}")
     finally:
         con.unregister("_now")
+    # A term is compared with IS NOT DISTINCT FROM, so that a null term (a
+    # defect the checks report) is regrouped like any other and empties nothing.
     grouped = _with_ids(con.sql(_GROUPED.format(
-        uses=f"SELECT * FROM {USES} WHERE term IN (SELECT term FROM _terms)")).to_arrow_table())
+        uses=f"SELECT * FROM {USES} u WHERE {_AFFECTED.format(t='u')}")).to_arrow_table())
     fresh = pa.Table.from_pylist(grouped, schema=TERM_DIFFUSION.arrow_schema)
     con.register("_fresh", fresh)
     try:
         kept = "SELECT * FROM _fresh"
         if not rebuild:
-            kept += f" UNION ALL SELECT * FROM {_TABLE} WHERE term NOT IN (SELECT term FROM _terms)"
+            kept += f" UNION ALL BY NAME SELECT * FROM {_TABLE} d WHERE NOT {_AFFECTED.format(t='d')}"
         # Written whole in key order, as a rebuild writes it: the table is
         # small (terms by localities), and its order is then the same however
         # it was reached.

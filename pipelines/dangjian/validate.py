@@ -1855,6 +1855,7 @@ class _WarehouseValidation:
                 found = self._keys_by_difference(table, cache, select, previous_rows)
                 if found is not None:
                     cache.save(key, found)
+                    cache.save_basis(self.doc_fps(table))  # the next run's changes are counted from here
             if found is None:
                 missing.append((key, select, derived))
             else:

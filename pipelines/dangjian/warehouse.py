@@ -268,6 +268,13 @@ def committed_state(con: duckdb.DuckDBPyConnection) -> tuple | None:
     return _file_state(path) if read_only else None
 
 
+def still_in(con: duckdb.DuckDBPyConnection, state: tuple | None) -> bool:
+    """Whether the file ``con`` has open is still in ``state``, a
+    :func:`committed_state` taken before (by a read-only connection that
+    has since let go), so that what was read there holds for ``con``."""
+    return state is not None and _file_state(_database(con)[0]) == state
+
+
 def _database(con: duckdb.DuckDBPyConnection) -> tuple[str | None, bool]:
     """The file ``con`` has open, as DuckDB names it (None in memory), and whether read-only."""
     rows = con.execute("SELECT path, readonly FROM duckdb_databases() WHERE database_name = current_database()").fetchall()

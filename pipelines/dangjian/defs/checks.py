@@ -22,6 +22,7 @@ rows not validated before are validated (``validate.validate_warehouse``);
 the release gate reuses these outcomes instead of validating again.
 """
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -38,8 +39,14 @@ from dangjian.warehouse import VALIDATION_CACHE, connect, row_fingerprints
 #: Folder (under the warehouse) of each table's basis: the per-document row
 #: fingerprints of the last state in which every rule held.
 SOUND_BASIS = Path("work") / "sound"
-# Changes when the rules do, so that a basis of other rules is not used.
-_RULES = "1"
+# Changes with this module: a basis kept under other rules is not used.
+_MODULE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
+def _rules(table: Table) -> str:
+    """What a table's basis holds good for: these rules, on this key, over these parts."""
+    parts = ["rows", "documents"] if "start" in table.column_names else ["rows"]
+    return f"{_MODULE}:{table.key}:{','.join(parts)}"
 
 
 def problems(con, table: Table, basis_dir: Path | None = None) -> dict[str, int]:
@@ -129,7 +136,7 @@ def _basis_path(basis_dir: Path, table: Table) -> Path:
 def _load_basis(basis_dir: Path, table: Table) -> dict[str, DocFingerprints] | None:
     try:
         with pa.ipc.open_file(_basis_path(basis_dir, table)) as reader:
-            if (reader.schema.metadata or {}).get(b"rules") != _RULES.encode():
+            if (reader.schema.metadata or {}).get(b"rules") != _rules(table).encode():
                 return None
             data = reader.read_all()
     except (OSError, pa.ArrowInvalid):
@@ -149,7 +156,7 @@ def _save_basis(basis_dir: Path, table: Table, fps: dict[str, DocFingerprints]) 
         columns[f"{part}.doc_id"] = pa.concat_arrays([f.docs.cast(pa.string()), pa.nulls(pad, pa.string())])
         columns[f"{part}.n"] = pa.concat_arrays([pa.array(f.n), pa.nulls(pad, pa.int64())])
         columns[f"{part}.h"] = pa.concat_arrays([pa.array(f.h), pa.nulls(pad, pa.uint64())])
-    data = pa.table(columns).replace_schema_metadata({"rules": _RULES})
+    data = pa.table(columns).replace_schema_metadata({"rules": _rules(table)})
     basis_dir.mkdir(parents=True, exist_ok=True)
     tmp = basis_dir / f".{table.name}.{os.getpid()}.tmp"
     with pa.ipc.new_file(tmp, data.schema) as writer:

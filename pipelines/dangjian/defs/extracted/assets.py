@@ -9,7 +9,7 @@ from dangjian.defs.resources import WarehouseResource
 from dangjian.document import FACT_TABLE_NAMES, fact_rows
 from dangjian.schema import (CAMPAIGN_TERMS, DOCUMENTS, INDICATORS, NUMBERS, ORGANIZATIONS, PEOPLE, PLACES,
                              SENTENCES, TERM_DIFFUSION)
-from dangjian.warehouse import connect, transaction
+from dangjian.warehouse import committed_state, connect, still_in, transaction
 
 FACT_TABLES = (NUMBERS, INDICATORS, CAMPAIGN_TERMS, PLACES, ORGANIZATIONS, PEOPLE)
 assert tuple(t.name for t in FACT_TABLES) == FACT_TABLE_NAMES
@@ -45,7 +45,10 @@ def term_diffusion(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     # The fingerprints, on a read-only connection: kept for the checks after this step.
     with connect(path, read_only=True) as con:
         now, table_fp = diffusion.basis(con)
+        seen = committed_state(con)
     with connect(path, writes=(TERM_DIFFUSION,)) as con, transaction(con):
+        if not still_in(con, seen):  # written in between: what was read no longer holds
+            now, table_fp = diffusion.basis(con)
         done = diffusion.update(con, now, table_fp)
     how = "rebuilt" if done["rebuilt"] else "updated"
     context.log.info(f"{done['shared_terms']} terms shared across documents or localities ({done['rows']} rows); "
