@@ -236,3 +236,20 @@ def test_a_state_read_before_holds_until_something_writes_the_file(tmp_path):
     with duckdb.connect(str(path)) as con:
         assert not still_in(con, seen)
         assert not still_in(con, None)
+
+
+def test_document_fingerprints_are_built_once_per_table_of_fingerprints():
+    """``DocFingerprints.of`` keeps what it built for the same fingerprints
+    object (the one ``row_fingerprints`` gives for a database state), and
+    builds anew for another, equal or not."""
+    import pyarrow as pa
+
+    from dangjian.validate import DocFingerprints
+
+    fps = pa.table({"doc_id": ["b", "a", None], "n": pa.array([2, 1, 3], pa.int64()),
+                    "h": pa.array([7, 5, 9], pa.uint64())})
+    first = DocFingerprints.of(fps)
+    assert DocFingerprints.of(fps) is first
+    assert first.docs.to_pylist() == ["a", "b", None] and first.n.tolist() == [1, 2, 3]
+    again = DocFingerprints.of(fps.slice(0))
+    assert again is not first and again.digest() == first.digest()

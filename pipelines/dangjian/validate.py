@@ -42,6 +42,7 @@ functions that validate, never when this module is imported.
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import hashlib
 import html
@@ -1424,6 +1425,25 @@ class DocFingerprints:
         self.h = np.asarray(fps["h"].combine_chunks().to_numpy(zero_copy_only=False), dtype=np.uint64)
         self._ids: set[str | None] | None = None
 
+    #: The last few built, by the identity of the fingerprints they were
+    #: built from: ``warehouse.row_fingerprints`` gives the same table for
+    #: a state, and every check of a run reads the documents' (as the
+    #: context of nine tables), each sorting 80,000 ids again at that size.
+    _BUILT: collections.OrderedDict = collections.OrderedDict()
+
+    @classmethod
+    def of(cls, fps: pa.Table) -> DocFingerprints:
+        """``DocFingerprints(fps)``, built once while ``fps`` is among the last 32 asked for."""
+        found = cls._BUILT.get(id(fps))
+        if found is not None and found[0] is fps:
+            cls._BUILT.move_to_end(id(fps))
+            return found[1]
+        built = cls(fps)
+        cls._BUILT[id(fps)] = (fps, built)
+        while len(cls._BUILT) > 32:
+            cls._BUILT.popitem(last=False)
+        return built
+
     def __len__(self) -> int:
         return len(self.docs)
 
@@ -1525,7 +1545,7 @@ class _WarehouseValidation:
         rows without one), as arrays (``warehouse.row_fingerprints``: hashed
         once per committed state of the database, whichever step asks)."""
         if table.name not in self._doc_fps:
-            self._doc_fps[table.name] = DocFingerprints(row_fingerprints(self.con, table))
+            self._doc_fps[table.name] = DocFingerprints.of(row_fingerprints(self.con, table))
         return self._doc_fps[table.name]
 
     def table_fp(self, table: Table) -> str:

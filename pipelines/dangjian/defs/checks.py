@@ -73,9 +73,9 @@ def _fingerprints(con, table: Table) -> dict[str, DocFingerprints]:
     """What the rules read, per document: the table's rows and, for rows
     that point into documents, the documents' rows (taken once per database
     state, shared with validation: ``warehouse.row_fingerprints``)."""
-    fps = {"rows": DocFingerprints(row_fingerprints(con, table))}
+    fps = {"rows": DocFingerprints.of(row_fingerprints(con, table))}
     if "start" in table.column_names:
-        fps["documents"] = DocFingerprints(row_fingerprints(con, DOCUMENTS))
+        fps["documents"] = DocFingerprints.of(row_fingerprints(con, DOCUMENTS))
     return fps
 
 
