@@ -32,6 +32,7 @@ import duckdb
 import pyarrow as pa
 
 from dangjian.document import stable_id
+from dangjian.incremental import create_empty
 from dangjian.schema import CAMPAIGN_TERMS, DOCUMENTS, TERM_DIFFUSION
 from dangjian.warehouse import row_fingerprints, table_fingerprint, will_write
 
@@ -125,11 +126,7 @@ def update(con: duckdb.DuckDBPyConnection, now: pa.Table, table_fp: str | None) 
     rebuild = table_fp is None or last != (VERSION, table_fp) or not {"term_uses", "term_basis"} <= present
     if rebuild:
         con.execute(f"CREATE OR REPLACE TABLE {USES} AS {_USES.format(where='WHERE false')}")
-        con.register("_empty", _BASIS_SCHEMA.empty_table())
-        try:
-            con.execute(f"CREATE OR REPLACE TABLE {BASIS} AS SELECT * FROM _empty")
-        finally:
-            con.unregister("_empty")
+        create_empty(con, "state", "term_basis", _BASIS_SCHEMA, replace=True)
     con.register("_now", now)
     try:
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _changed AS

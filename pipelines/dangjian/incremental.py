@@ -120,7 +120,7 @@ _RAW_INDEX_FIELDS = _RAW_INDEX_SCHEMA.names[1:]
 
 
 def _ensure_raw_index(con: duckdb.DuckDBPyConnection) -> None:
-    _create_if_missing(con, "state", "raw_index", _RAW_INDEX_SCHEMA)
+    create_empty(con, "state", "raw_index", _RAW_INDEX_SCHEMA)
 
 
 def raw_index(con: duckdb.DuckDBPyConnection) -> dict[str, Indexed]:
@@ -135,7 +135,7 @@ _PLACE_ANALYSES_SCHEMA = pa.schema([("doc_id", pa.string()), ("place_analysis_ke
 
 
 def ensure_place_analyses(con: duckdb.DuckDBPyConnection) -> None:
-    _create_if_missing(con, "state", "place_analyses", _PLACE_ANALYSES_SCHEMA)
+    create_empty(con, "state", "place_analyses", _PLACE_ANALYSES_SCHEMA)
 
 
 def place_analyses_table(rows: Iterable[dict]) -> pa.Table:
@@ -213,14 +213,17 @@ def unmark(con: duckdb.DuckDBPyConnection, stage: str, doc_ids: Iterable[str]) -
 def ensure_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     """Create ``stage.name`` with the table's schema if it does not exist."""
     will_write(con, table)
-    _create_if_missing(con, table.stage, table.name, table.arrow_schema)
+    create_empty(con, table.stage, table.name, table.arrow_schema)
 
 
-def _create_if_missing(con: duckdb.DuckDBPyConnection, schema: str, name: str, arrow_schema: pa.Schema) -> None:
+def create_empty(con: duckdb.DuckDBPyConnection, schema: str, name: str, arrow_schema: pa.Schema,
+                 replace: bool = False) -> None:
+    """An empty table of ``arrow_schema``'s columns, unless there is one (or in its place, with ``replace``)."""
     con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
     con.register("_empty", arrow_schema.empty_table())
     try:
-        con.execute(f'CREATE TABLE IF NOT EXISTS "{schema}"."{name}" AS SELECT * FROM _empty')
+        how = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE IF NOT EXISTS"
+        con.execute(f'{how} "{schema}"."{name}" AS SELECT * FROM _empty')
     finally:
         con.unregister("_empty")
 
