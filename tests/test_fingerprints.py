@@ -238,18 +238,22 @@ def test_a_state_read_before_holds_until_something_writes_the_file(tmp_path):
         assert not still_in(con, None)
 
 
-def test_document_fingerprints_are_built_once_per_table_of_fingerprints():
-    """``DocFingerprints.of`` keeps what it built for the same fingerprints
-    object (the one ``row_fingerprints`` gives for a database state), and
-    builds anew for another, equal or not."""
-    import pyarrow as pa
+def test_document_fingerprints_are_built_once_per_state(tmp_path):
+    """``doc_fingerprints`` sorts a table's fingerprints once while
+    ``row_fingerprints`` keeps them for a state of the file, and again after
+    a write; on a connection that can write, every time, as the
+    fingerprints themselves."""
+    from dangjian.warehouse import doc_fingerprints
 
-    from dangjian.validate import DocFingerprints
-
-    fps = pa.table({"doc_id": ["b", "a", None], "n": pa.array([2, 1, 3], pa.int64()),
-                    "h": pa.array([7, 5, 9], pa.uint64())})
-    first = DocFingerprints.of(fps)
-    assert DocFingerprints.of(fps) is first
-    assert first.docs.to_pylist() == ["a", "b", None] and first.n.tolist() == [1, 2, 3]
-    again = DocFingerprints.of(fps.slice(0))
-    assert again is not first and again.digest() == first.digest()
+    db = tmp_path / "w.duckdb"
+    _make(db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        first = doc_fingerprints(con, PEOPLE)
+        assert doc_fingerprints(con, PEOPLE) is first
+        assert first.docs.to_pylist() == ["doc0", "doc1", "doc2"] and first.n.tolist() == [10, 10, 10]
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE extracted.people SET doc_id = 'doc3' WHERE person_id = 'p0'")
+        assert doc_fingerprints(con, PEOPLE) is not doc_fingerprints(con, PEOPLE)
+    with duckdb.connect(str(db), read_only=True) as con:
+        after = doc_fingerprints(con, PEOPLE)
+        assert after is not first and after.docs.to_pylist() == ["doc0", "doc1", "doc2", "doc3"]

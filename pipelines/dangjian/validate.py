@@ -42,7 +42,6 @@ functions that validate, never when this module is imported.
 """
 from __future__ import annotations
 
-import collections
 import dataclasses
 import hashlib
 import html
@@ -64,7 +63,7 @@ import pyarrow.compute as pc
 
 from dangjian import incremental as inc
 from dangjian.schema import BY_NAME, TABLES, Table
-from dangjian.warehouse import row_fingerprints
+from dangjian.warehouse import DocFingerprints, doc_fingerprints, load_doc_fingerprints, save_doc_fingerprints
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -1375,20 +1374,11 @@ class _Cache:
         self.save(f"shares-{batch.removeprefix('rows-')}", {**content, "counts": counts, "lines": lines})
 
     def load_basis(self) -> DocFingerprints | None:
-        try:
-            with pa.ipc.open_file(self.folder / self.BASIS) as reader:
-                if (reader.schema.metadata or {}).get(b"rules") != self.rules.encode():
-                    return None
-                return DocFingerprints(reader.read_all())
-        except (OSError, pa.ArrowInvalid, KeyError):
-            return None
+        found = load_doc_fingerprints(self.folder / self.BASIS, self.rules)
+        return found["rows"] if found is not None else None
 
     def save_basis(self, fps: DocFingerprints) -> None:
-        data = pa.table({"doc_id": fps.docs, "n": fps.n, "h": fps.h}).replace_schema_metadata({"rules": self.rules})
-        tmp = self.folder / f".basis.{os.getpid()}.tmp"
-        with pa.ipc.new_file(tmp, data.schema) as writer:
-            writer.write_table(data)
-        os.replace(tmp, self.folder / self.BASIS)
+        save_doc_fingerprints(self.folder / self.BASIS, {"rows": fps}, self.rules)
 
     def prune(self) -> None:
         self.used.add(self.BASIS)
@@ -1406,74 +1396,6 @@ def _outcomes_json(outcomes: Iterable[ExpectationOutcome]) -> list[dict]:
 
 def _outcomes_from(found: list[dict]) -> list[ExpectationOutcome]:
     return [ExpectationOutcome(**o) for o in found]
-
-
-class DocFingerprints:
-    """One table's :func:`warehouse.row_fingerprints` (per document: row
-    count ``n`` and XOR of row hashes ``h``) as arrays sorted by ``doc_id``,
-    so that digests over many documents are taken in C, not with a Python
-    string per document: at 80,000 documents those strings, their maps and
-    the sorted table digests took 6.5 of a one-file re-run's 42 sampled CPU
-    seconds (the checks and the release gate together); now 2.0."""
-
-    def __init__(self, fps: pa.Table):
-        import numpy as np
-
-        fps = fps.sort_by([("doc_id", "ascending")])  # nulls (rows without a document) last
-        self.docs = fps["doc_id"].combine_chunks()
-        self.n = np.asarray(fps["n"].combine_chunks().to_numpy(zero_copy_only=False), dtype=np.int64)
-        self.h = np.asarray(fps["h"].combine_chunks().to_numpy(zero_copy_only=False), dtype=np.uint64)
-        self._ids: set[str | None] | None = None
-
-    #: The last few built, by the identity of the fingerprints they were
-    #: built from: ``warehouse.row_fingerprints`` gives the same table for
-    #: a state, and every check of a run reads the documents' (as the
-    #: context of nine tables), each sorting 80,000 ids again at that size.
-    _BUILT: collections.OrderedDict = collections.OrderedDict()
-
-    @classmethod
-    def of(cls, fps: pa.Table) -> DocFingerprints:
-        """``DocFingerprints(fps)``, built once while ``fps`` is among the last 32 asked for."""
-        found = cls._BUILT.get(id(fps))
-        if found is not None and found[0] is fps:
-            cls._BUILT.move_to_end(id(fps))
-            return found[1]
-        built = cls(fps)
-        cls._BUILT[id(fps)] = (fps, built)
-        while len(cls._BUILT) > 32:
-            cls._BUILT.popitem(last=False)
-        return built
-
-    def __len__(self) -> int:
-        return len(self.docs)
-
-    @property
-    def rows(self) -> int:
-        return int(self.n.sum())
-
-    @property
-    def ids(self) -> set[str | None]:
-        if self._ids is None:
-            self._ids = set(self.docs.to_pylist())
-        return self._ids
-
-    def digest(self) -> str:
-        """The whole table's: every document's id, count and hash, in order."""
-        h = hashlib.sha256(json.dumps(self.docs.to_pylist()).encode())
-        h.update(self.n.tobytes())
-        h.update(self.h.tobytes())
-        return h.hexdigest()[:32]
-
-    def at(self, docs: pa.Array) -> tuple:
-        """``n`` and ``h`` of each of ``docs`` (-1 and 0 where it has no rows)."""
-        import numpy as np
-
-        if not len(self.docs):
-            return np.full(len(docs), -1, np.int64), np.zeros(len(docs), np.uint64)
-        pos = pc.index_in(docs, value_set=self.docs, skip_nulls=False)
-        found = pos.is_valid().to_numpy(zero_copy_only=False)
-        pos = np.asarray(pos.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
-        return np.where(found, self.n[pos], -1), np.where(found, self.h[pos], np.uint64(0))
 
 
 def _doc_list(docs: Any) -> bool:
@@ -1545,7 +1467,7 @@ class _WarehouseValidation:
         rows without one), as arrays (``warehouse.row_fingerprints``: hashed
         once per committed state of the database, whichever step asks)."""
         if table.name not in self._doc_fps:
-            self._doc_fps[table.name] = DocFingerprints.of(row_fingerprints(self.con, table))
+            self._doc_fps[table.name] = doc_fingerprints(self.con, table)
         return self._doc_fps[table.name]
 
     def table_fp(self, table: Table) -> str:

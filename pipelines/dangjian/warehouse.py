@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -30,7 +31,9 @@ from operator import xor
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from dangjian.schema import Table
 
@@ -344,6 +347,102 @@ def _carry_fingerprints(before: tuple, after: tuple, written: frozenset[str]) ->
     for key, (state, data) in list(_FINGERPRINTS.items()):
         if key[0] == before[0] and state == before and key[1] not in written:
             _FINGERPRINTS[key] = (after, data)
+
+
+class DocFingerprints:
+    """One table's :func:`row_fingerprints` (per document: row
+    count ``n`` and XOR of row hashes ``h``) as arrays sorted by ``doc_id``,
+    so that digests over many documents are taken in C, not with a Python
+    string per document: at 80,000 documents those strings, their maps and
+    the sorted table digests took 6.5 of a one-file re-run's 42 sampled CPU
+    seconds (the checks and the release gate together); now 2.0."""
+
+    def __init__(self, fps: pa.Table):
+        self.source = fps  # what it was built from (``doc_fingerprints`` asks)
+        fps = fps.sort_by([("doc_id", "ascending")])  # nulls (rows without a document) last
+        self.docs = fps["doc_id"].combine_chunks()
+        self.n = np.asarray(fps["n"].combine_chunks().to_numpy(zero_copy_only=False), dtype=np.int64)
+        self.h = np.asarray(fps["h"].combine_chunks().to_numpy(zero_copy_only=False), dtype=np.uint64)
+        self._ids: set[str | None] | None = None
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    @property
+    def rows(self) -> int:
+        return int(self.n.sum())
+
+    @property
+    def ids(self) -> set[str | None]:
+        if self._ids is None:
+            self._ids = set(self.docs.to_pylist())
+        return self._ids
+
+    def digest(self) -> str:
+        """The whole table's: every document's id, count and hash, in order."""
+        h = hashlib.sha256(json.dumps(self.docs.to_pylist()).encode())
+        h.update(self.n.tobytes())
+        h.update(self.h.tobytes())
+        return h.hexdigest()[:32]
+
+    def at(self, docs: pa.Array) -> tuple:
+        """``n`` and ``h`` of each of ``docs`` (-1 and 0 where it has no rows)."""
+        if not len(self.docs):
+            return np.full(len(docs), -1, np.int64), np.zeros(len(docs), np.uint64)
+        pos = pc.index_in(docs, value_set=self.docs, skip_nulls=False)
+        found = pos.is_valid().to_numpy(zero_copy_only=False)
+        pos = np.asarray(pos.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+        return np.where(found, self.n[pos], -1), np.where(found, self.h[pos], np.uint64(0))
+
+
+#: Per (database file, table): the last :class:`DocFingerprints` built from
+#: the fingerprints :func:`row_fingerprints` keeps, so that every check of a
+#: state does not sort them again (the documents' are the context of nine
+#: tables: 80,000 ids each time at that size). One per table at most.
+_SORTED: dict[tuple[str, str], DocFingerprints] = {}
+
+
+def doc_fingerprints(con: duckdb.DuckDBPyConnection, table: Table) -> DocFingerprints:
+    """:func:`row_fingerprints` as :class:`DocFingerprints`, built once for
+    each set of fingerprints this process keeps."""
+    fps = row_fingerprints(con, table)
+    key = (_database(con)[0], table.name)
+    found = _SORTED.get(key)
+    if found is not None and found.source is fps:
+        return found
+    built = DocFingerprints(fps)
+    kept = _FINGERPRINTS.get(key)
+    if kept is not None and kept[1] is fps:  # kept for a state: the arrays are, beside them
+        _SORTED[key] = built
+    return built
+
+
+def save_doc_fingerprints(path: Path, parts: dict[str, DocFingerprints], version: str) -> None:
+    """Named sets of :class:`DocFingerprints` in one Arrow file, under
+    ``version``, written whole (temporary name, then rename)."""
+    data = pa.concat_tables([
+        pa.table({"part": pa.array([part] * len(f), pa.string()), "doc_id": f.docs.cast(pa.string()),
+                  "n": pa.array(f.n, pa.int64()), "h": pa.array(f.h, pa.uint64())})
+        for part, f in parts.items()]).replace_schema_metadata({"version": version, "parts": json.dumps(list(parts))})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    with pa.ipc.new_file(tmp, data.schema) as writer:
+        writer.write_table(data)
+    os.replace(tmp, path)
+
+
+def load_doc_fingerprints(path: Path, version: str) -> dict[str, DocFingerprints] | None:
+    """What :func:`save_doc_fingerprints` wrote, or None when there is no
+    such file, it cannot be read, or it was written under another version."""
+    try:
+        with pa.ipc.open_file(path) as reader:
+            if (reader.schema.metadata or {}).get(b"version") != version.encode():
+                return None
+            parts = json.loads(reader.schema.metadata[b"parts"])
+            data = reader.read_all()
+    except (OSError, pa.ArrowInvalid, KeyError, ValueError):
+        return None
+    return {part: DocFingerprints(data.filter(pc.equal(data["part"], part)).drop_columns(["part"])) for part in parts}
 
 
 def table_fingerprint(fps: pa.Table) -> str:

@@ -23,7 +23,6 @@ the release gate reuses these outcomes instead of validating again.
 """
 
 import hashlib
-import os
 from pathlib import Path
 
 import dagster as dg
@@ -32,8 +31,8 @@ import pyarrow as pa
 
 from dangjian.defs.resources import WarehouseResource
 from dangjian.schema import DOCUMENTS, TABLES, Table
-from dangjian.validate import DocFingerprints
-from dangjian.warehouse import VALIDATION_CACHE, connect, row_fingerprints
+from dangjian.warehouse import (VALIDATION_CACHE, DocFingerprints, connect, doc_fingerprints, load_doc_fingerprints,
+                                save_doc_fingerprints)
 
 
 #: Folder (under the warehouse) of each table's basis: the per-document row
@@ -58,14 +57,14 @@ def problems(con, table: Table, basis_dir: Path | None = None) -> dict[str, int]
     the whole table."""
     if "doc_id" not in table.column_names:
         basis_dir = None  # small tables, not split by document: counted whole
-    basis = _load_basis(basis_dir, table) if basis_dir is not None else None
+    basis = load_doc_fingerprints(basis_dir / f"{table.name}.arrow", _rules(table)) if basis_dir is not None else None
     fps = _fingerprints(con, table)
     if basis is None:
         found = _count(con, table, None, fps)
     else:
         found = _count(con, table, _changed_docs(fps, basis), fps)
     if basis_dir is not None and not any(found.values()):
-        _save_basis(basis_dir, table, fps)
+        save_doc_fingerprints(basis_dir / f"{table.name}.arrow", fps, _rules(table))
     return found
 
 
@@ -73,9 +72,9 @@ def _fingerprints(con, table: Table) -> dict[str, DocFingerprints]:
     """What the rules read, per document: the table's rows and, for rows
     that point into documents, the documents' rows (taken once per database
     state, shared with validation: ``warehouse.row_fingerprints``)."""
-    fps = {"rows": DocFingerprints.of(row_fingerprints(con, table))}
+    fps = {"rows": doc_fingerprints(con, table)}
     if "start" in table.column_names:
-        fps["documents"] = DocFingerprints.of(row_fingerprints(con, DOCUMENTS))
+        fps["documents"] = doc_fingerprints(con, DOCUMENTS)
     return fps
 
 
@@ -127,41 +126,6 @@ def _count(con, table: Table, docs: pa.Array | None, fps: dict[str, DocFingerpri
     if table is DOCUMENTS:
         found["empty_table"] = int(fps["rows"].rows == 0)
     return found
-
-
-def _basis_path(basis_dir: Path, table: Table) -> Path:
-    return basis_dir / f"{table.name}.arrow"
-
-
-def _load_basis(basis_dir: Path, table: Table) -> dict[str, DocFingerprints] | None:
-    try:
-        with pa.ipc.open_file(_basis_path(basis_dir, table)) as reader:
-            if (reader.schema.metadata or {}).get(b"rules") != _rules(table).encode():
-                return None
-            data = reader.read_all()
-    except (OSError, pa.ArrowInvalid):
-        return None
-    parts = {c.split(".")[0] for c in data.column_names if "." in c}
-    return {part: DocFingerprints(pa.table({"doc_id": data[f"{part}.doc_id"], "n": data[f"{part}.n"],
-                                             "h": data[f"{part}.h"]}).filter(data[f"{part}.n"].is_valid()))
-            for part in parts}
-
-
-def _save_basis(basis_dir: Path, table: Table, fps: dict[str, DocFingerprints]) -> None:
-    """The parts side by side, each padded with nulls to the longest."""
-    longest = max(len(f) for f in fps.values())
-    columns = {}
-    for part, f in fps.items():
-        pad = longest - len(f)
-        columns[f"{part}.doc_id"] = pa.concat_arrays([f.docs.cast(pa.string()), pa.nulls(pad, pa.string())])
-        columns[f"{part}.n"] = pa.concat_arrays([pa.array(f.n), pa.nulls(pad, pa.int64())])
-        columns[f"{part}.h"] = pa.concat_arrays([pa.array(f.h), pa.nulls(pad, pa.uint64())])
-    data = pa.table(columns).replace_schema_metadata({"rules": _rules(table)})
-    basis_dir.mkdir(parents=True, exist_ok=True)
-    tmp = basis_dir / f".{table.name}.{os.getpid()}.tmp"
-    with pa.ipc.new_file(tmp, data.schema) as writer:
-        writer.write_table(data)
-    os.replace(tmp, _basis_path(basis_dir, table))
 
 
 def _check_for(table: Table) -> dg.AssetChecksDefinition:
