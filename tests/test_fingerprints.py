@@ -257,3 +257,22 @@ def test_document_fingerprints_are_built_once_per_state(tmp_path):
     with duckdb.connect(str(db), read_only=True) as con:
         after = doc_fingerprints(con, PEOPLE)
         assert after is not first and after.docs.to_pylist() == ["doc0", "doc1", "doc2", "doc3"]
+
+
+def test_reading_the_state_keeps_duckdbs_lock(tmp_path):
+    """DuckDB locks its file with POSIX record locks, which a process loses
+    on closing any descriptor of the file. Reading the file's state while
+    this process writes it must leave the lock in place: another process
+    still cannot open the file for writing."""
+    from dangjian.warehouse import _file_state
+
+    db = tmp_path / "w.duckdb"
+    _make(db)
+    opener = f"import duckdb; duckdb.connect({str(db)!r}).execute('CREATE TABLE x (i INTEGER)')"
+    with duckdb.connect(str(db)) as con:
+        con.execute("SELECT 1").fetchall()
+        for _ in range(2):
+            assert _file_state(str(db)) is not None
+        other = subprocess.run([sys.executable, "-c", opener], capture_output=True, text=True)
+    assert other.returncode != 0 and "lock" in other.stderr.lower()
+    assert subprocess.run([sys.executable, "-c", opener]).returncode == 0  # once let go, it can

@@ -284,13 +284,38 @@ def _database(con: duckdb.DuckDBPyConnection) -> tuple[str | None, bool]:
     return (rows[0][0] or None, bool(rows[0][1])) if rows else (None, False)
 
 
+#: Per database file: a descriptor open on it for reading its headers, kept for the process's life.
+_HEADER_FDS: dict[str, int] = {}
+
+
+def _read_header(path: str) -> bytes:
+    """The first bytes of the database file ``path``, read without closing a
+    descriptor of it. DuckDB locks the file with POSIX record locks, and
+    closing any descriptor of a file drops every such lock the process
+    holds on it: reading the headers with ``open()`` inside a step let
+    another process open the file for writing beside that step (under the
+    multiprocess executor, ingest and the gazetteer each wrote their own
+    tables into one file and the last to close kept only its own). So the
+    descriptor stays open, and is closed only once the name points at
+    another file, whose locks it cannot hold."""
+    ino = os.stat(path).st_ino
+    fd = _HEADER_FDS.get(path)
+    if fd is not None and os.fstat(fd).st_ino != ino:
+        os.close(fd)
+        fd = None
+    if fd is None:
+        fd = _HEADER_FDS[path] = os.open(path, os.O_RDONLY)
+        if os.fstat(fd).st_ino != ino:  # replaced between the two calls: read it as it is now
+            return _read_header(path)
+    return os.pread(fd, _HEADER_BYTES, 0)
+
+
 def _file_state(path: str | None) -> tuple | None:
     """:func:`committed_state` of the database file ``path`` (as DuckDB names it)."""
     if not path:
         return None
     try:
-        with open(path, "rb") as f:
-            header = hashlib.sha256(f.read(_HEADER_BYTES)).hexdigest()
+        header = hashlib.sha256(_read_header(path)).hexdigest()
         st = os.stat(path)
         try:
             wal = os.stat(f"{path}.wal")
