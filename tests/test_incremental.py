@@ -111,6 +111,122 @@ def test_a_re_run_hashes_the_rows_of_each_table_once(folder, monkeypatch):
     assert hashed == Counter({t.name: 3 if t.name == "term_diffusion" else 1 for t in TABLES})
 
 
+def _as_a_new_process(monkeypatch) -> None:
+    """Forget the row fingerprints this process holds, as a new run's process starts without them."""
+    from dangjian import warehouse as wh
+
+    monkeypatch.setattr(wh, "_FINGERPRINTS", {})
+    monkeypatch.setattr(wh, "_SORTED", {})
+    monkeypatch.setattr(wh, "_RESTORE_TRIED", set())
+
+
+def _kept_and_fresh(warehouse) -> tuple[dict, dict]:
+    """The fingerprints the last run kept beside the working database, and
+    every table's fingerprints taken afresh, per table and document."""
+    import pyarrow as pa
+
+    from dangjian import warehouse as wh
+
+    db = warehouse / WORK_DB
+    with pa.ipc.open_file(wh.fingerprints_file(str(db))) as reader:
+        kept = reader.read_all().to_pylist()
+    with duckdb.connect(str(db), read_only=True) as con:
+        fresh = {t.name: sorted(con.execute(wh._fingerprint_query(t)).fetchall(), key=str) for t in TABLES}
+    by_table: dict = {t.name: [] for t in TABLES}
+    for r in kept:
+        by_table[r["table"]].append((r["doc_id"], r["n"], r["h"]))
+    return {name: sorted(rows, key=str) for name, rows in by_table.items()}, fresh
+
+
+def test_a_re_run_in_place_hashes_only_the_rows_its_steps_write(folder, monkeypatch):
+    """A run keeps every table's row fingerprints beside the working
+    database, for the state it leaves. The next run, finding the file in
+    that state, starts from them, and each step hashes again only the rows
+    of the documents it wrote: only the tables written whole (the source
+    and rejected files, and term diffusion) are hashed whole. What was kept
+    is what hashing every table gives."""
+    from collections import Counter
+
+    from dangjian import warehouse as wh
+
+    raw, warehouse, tmp = folder
+    hashed = Counter()
+    real = wh._fingerprint_query
+    monkeypatch.setattr(wh, "_fingerprint_query", lambda table: (hashed.update([table.name]), real(table))[1])
+    _as_a_new_process(monkeypatch)
+    assert materialize(raw, warehouse).success  # the copied file is not the state its fingerprints were kept for
+    assert hashed == Counter({t.name: 3 if t.name == "term_diffusion" else 1 for t in TABLES})
+
+    _as_a_new_process(monkeypatch)
+    hashed.clear()
+    shutil.move(tmp / HELD_BACK, raw / HELD_BACK)
+    result = materialize(raw, warehouse)
+    assert set(processed(result).values()) == {1}
+    assert hashed == Counter({"source_files": 1, "rejected_files": 1, "term_diffusion": 2})
+    kept, fresh = _kept_and_fresh(warehouse)
+    assert kept == fresh and len(fresh["numbers"]) == 7
+    assert list_releases(warehouse)[-1]["content_hash"] == clean_hash(raw, tmp)
+
+
+def test_fingerprints_kept_through_changes_equal_the_rows(folder, monkeypatch):
+    """Changed, renamed, removed and added files, each in a run of its own
+    in place: with ``DANGJIAN_VERIFY_FINGERPRINTS`` every table is hashed
+    again wherever fingerprints were carried past a step, merged with a
+    step's documents or read back from the file, and any difference fails
+    the run. The release is the clean run's."""
+    from dangjian.warehouse import VERIFY_ENV
+
+    raw, warehouse, tmp = folder
+    monkeypatch.setenv(VERIFY_ENV, "1")
+    path = raw / "001_fb00645a8e6ebd2d.txt"
+    changes = [
+        lambda: path.write_text(path.read_text(encoding="utf-8").replace("1419个", "1420个"), encoding="utf-8"),
+        lambda: (raw / "extra" / "b.txt").rename(raw / "extra" / "b-renamed.txt"),
+        lambda: (raw / "extra" / "a.txt").unlink(),
+        lambda: shutil.move(tmp / HELD_BACK, raw / HELD_BACK),
+    ]
+    _as_a_new_process(monkeypatch)
+    assert materialize(raw, warehouse).success
+    for change in changes:
+        change()
+        _as_a_new_process(monkeypatch)
+        assert materialize(raw, warehouse).success
+        kept, fresh = _kept_and_fresh(warehouse)
+        assert kept == fresh
+    with duckdb.connect(str(warehouse / WORK_DB), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM extracted.numbers WHERE source_path = 'extra/b-renamed.txt'").fetchall()[0][0] > 0
+    assert list_releases(warehouse)[-1]["content_hash"] == clean_hash(raw, tmp)
+
+
+def test_an_edit_by_hand_between_runs_is_not_hidden_by_kept_fingerprints(folder, monkeypatch):
+    """Fingerprints kept for the state a run left are read back only while
+    the file is in that state. A name edited by hand after the run, so that
+    it no longer is the text at its offsets, must be validated again and
+    stop the next release, although no file changed; so must a duplicated
+    key, after the name is mended and a run has kept the mended state."""
+    raw, warehouse, _ = folder
+    db = warehouse / WORK_DB
+
+    def run_in_place() -> tuple[bool, set[str]]:
+        _as_a_new_process(monkeypatch)
+        result = materialize(raw, warehouse, raise_on_error=False)
+        return result.success, {e.asset_key.to_user_string() for e in result.get_asset_check_evaluations() if not e.passed}
+
+    assert run_in_place() == (True, set())
+    latest = list_releases(warehouse)[-1]["version"]
+    with duckdb.connect(str(db)) as con:
+        [(person, name)] = con.execute("SELECT person_id, name FROM extracted.people ORDER BY person_id LIMIT 1").fetchall()
+        con.execute("UPDATE extracted.people SET name = ? WHERE person_id = ?", [name + "某", person])
+    assert run_in_place() == (False, {"extracted/people"})
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE extracted.people SET name = ? WHERE person_id = ?", [name, person])
+    assert run_in_place() == (True, set())
+    with duckdb.connect(str(db)) as con:
+        con.execute('INSERT INTO "extracted"."numbers" SELECT * FROM "extracted"."numbers" LIMIT 1')
+    assert run_in_place() == (False, {"extracted/numbers"})
+    assert list_releases(warehouse)[-1]["version"] == latest
+
+
 def _diffusion_done(result) -> dict:
     [event] = [e for e in result.get_asset_materialization_events()
                if e.asset_key.to_user_string() == "extracted/term_diffusion"]

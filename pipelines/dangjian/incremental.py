@@ -46,6 +46,7 @@ from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from dangjian.schema import Table
 from dangjian.sources import Indexed, SourceEntry
@@ -212,7 +213,9 @@ def unmark(con: duckdb.DuckDBPyConnection, stage: str, doc_ids: Iterable[str]) -
 
 def ensure_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     """Create ``stage.name`` with the table's schema if it does not exist."""
-    will_write(con, table)
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                         "AND schema_name = ? AND table_name = ?", [table.stage, table.name]).fetchall()[0][0]
+    will_write(con, table, docs=() if exists else None)
     create_empty(con, table.stage, table.name, table.arrow_schema)
 
 
@@ -233,7 +236,7 @@ def drop_docs(con: duckdb.DuckDBPyConnection, table: Table, doc_ids: Iterable[st
     ids = pa.table({"doc_id": pa.array(list(doc_ids), pa.string())})
     if ids.num_rows == 0:
         return
-    will_write(con, table)
+    will_write(con, table, docs=ids["doc_id"].to_pylist())
     con.register("_drop", ids)
     try:
         con.execute(f'DELETE FROM "{table.stage}"."{table.name}" WHERE doc_id IN (SELECT doc_id FROM _drop)')
@@ -245,7 +248,7 @@ def append(con: duckdb.DuckDBPyConnection, table: Table, data: pa.Table) -> int:
     assert data.schema.names == table.column_names, f"{table.name}: columns differ from the schema"
     if data.num_rows == 0:
         return 0
-    will_write(con, table)
+    will_write(con, table, docs=pc.unique(data["doc_id"]).to_pylist() if "doc_id" in data.column_names else None)
     con.register("_incoming", data)
     try:
         con.execute(f'INSERT INTO "{table.stage}"."{table.name}" SELECT * FROM _incoming')
@@ -256,11 +259,13 @@ def append(con: duckdb.DuckDBPyConnection, table: Table, data: pa.Table) -> int:
 
 def follow_renames(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     """Rows of kept documents take the document's current ``source_path``."""
-    will_write(con, table)
-    con.execute(
+    will_write(con, table, docs=())
+    changed = con.execute(
         f'UPDATE "{table.stage}"."{table.name}" AS t SET source_path = d.source_path '
-        f'FROM "documents"."documents" AS d WHERE t.doc_id = d.doc_id AND t.source_path <> d.source_path'
-    )
+        f'FROM "documents"."documents" AS d WHERE t.doc_id = d.doc_id AND t.source_path <> d.source_path '
+        f'RETURNING t.doc_id'
+    ).fetchall()
+    will_write(con, table, docs=[d for (d,) in changed])
 
 
 def count(con: duckdb.DuckDBPyConnection, table: Table) -> int:

@@ -16,6 +16,9 @@ Layout of the warehouse folder::
       work/sound/                 per table, the row fingerprints of its last state that
                                   passed the blocking checks (``defs/checks.py``)
       work/exports.json           which release file holds which table's rows (for reuse)
+      work/dangjian_work.duckdb.fingerprints.arrow
+                                  every table's row fingerprints in the state the last
+                                  run left, with that state (see ``save_fingerprints``)
 """
 from __future__ import annotations
 
@@ -35,7 +38,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dangjian.schema import Table
+from dangjian.schema import TABLES, Table
+
+_TABLES_BY_NAME = {t.name: t for t in TABLES}
 
 RAW_ENV = "DANGJIAN_RAW_DIR"
 WAREHOUSE_ENV = "DANGJIAN_WAREHOUSE_DIR"
@@ -121,15 +126,23 @@ def connect(warehouse_dir: Path, read_only: bool = False, wait_seconds: float = 
     :func:`row_fingerprints`) stay valid in the state the step leaves
     behind, instead of being taken again; writing any other table through
     the helpers that write tables (here and in ``incremental``) raises
-    (:func:`will_write`). SQL that such a step runs itself is not checked:
-    a step that names its tables writes them through the helpers."""
+    (:func:`will_write`). Of its own tables, the helpers say which
+    documents they changed, and only those documents' rows are hashed
+    again as the step ends; a table replaced whole is hashed whole. SQL
+    that such a step runs itself is not checked: a step that names its
+    tables writes them through the helpers, or calls :func:`will_write`
+    with the documents it changes."""
     con = _open(warehouse_dir / WORK_DB, read_only, wait_seconds)
     written = None if writes is None or read_only else frozenset(t.name for t in writes)
     before = after = None
+    touched: dict[str, _Touched] = {}
+    rehashed: dict[str, pa.Table] = {}
     try:
         if written is not None:
             before = _file_state(_database(con)[0])
+            _restore_fingerprints(before, con)
             _DECLARED[id(con)] = written
+            _TOUCHED[id(con)] = (before, touched)
         yield con
         if before is not None:
             # Write everything into the file while this process still holds
@@ -139,29 +152,65 @@ def connect(warehouse_dir: Path, read_only: bool = False, wait_seconds: float = 
             # commits stand, and closing checkpoints again.
             try:
                 con.execute("CHECKPOINT")
+                rehashed = _rehash_touched(con, touched)
                 after = _file_state(before[0])
             except duckdb.Error:
                 after = None
     finally:
         _DECLARED.pop(id(con), None)
+        _TOUCHED.pop(id(con), None)
         con.close()
     # Only if nobody wrote the file since this process let go of it.
     if after is not None and _file_state(before[0]) == after:
-        _carry_fingerprints(before, after, written)
+        _carry_fingerprints(before, after, touched, rehashed)
 
 
 #: Per open connection that named the tables it writes (``connect(writes=)``): those tables' names.
 _DECLARED: dict[int, frozenset[str]] = {}
 
 
-def will_write(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+class _Touched:
+    """What a step that named its tables wrote of one of them: the documents
+    whose rows it changed, or None for any row (a table replaced whole, or
+    one whose fingerprints in the step's first state this process lacks)."""
+
+    def __init__(self, table: Table):
+        self.table = table
+        self.docs: set[str] | None = set()
+
+
+#: Per open connection that named its tables: its first state, and what it wrote of each table.
+_TOUCHED: dict[int, tuple[tuple | None, dict[str, _Touched]]] = {}
+
+
+def will_write(con: duckdb.DuckDBPyConnection, table: Table, docs: Iterable[str | None] | None = None) -> None:
     """Called by every helper that changes a table, before it does: raises if
     ``con`` named the tables it writes and ``table`` is not among them, since
-    the fingerprints of the others are carried past its step as they were."""
+    the fingerprints of the others are carried past its step as they were.
+
+    ``docs``: the documents whose rows the write changes; None (the
+    default) for any row. A step's tables are hashed again only for these
+    documents when it ends (see :func:`connect`), so a helper must name
+    every document it changes; one that cannot know leaves None."""
     declared = _DECLARED.get(id(con))
     if declared is not None and table.name not in declared:
         raise RuntimeError(f"{table.stage}.{table.name}: written by a step that said it writes only "
                            f"{', '.join(sorted(declared))}")
+    found = _TOUCHED.get(id(con))
+    if found is None:
+        return
+    docs = None if docs is None else set(docs)
+    if docs is not None and not docs:
+        return  # no row changes
+    before, touched = found
+    entry = touched.setdefault(table.name, _Touched(table))
+    if entry.docs is None:
+        return
+    kept = _FINGERPRINTS.get((before[0], table.name)) if before else None
+    if docs is None or None in docs or "doc_id" not in table.column_names or kept is None or kept[0] != before:
+        entry.docs = None  # hashed whole after the step, as before
+        return
+    entry.docs |= docs
 
 
 @contextmanager
@@ -330,8 +379,12 @@ def _file_state(path: str | None) -> tuple | None:
 def _fingerprint_query(table: Table) -> str:
     q = f'"{table.stage}"."{table.name}"'
     if "doc_id" in table.column_names:
-        return f"SELECT doc_id, count(*) AS n, bit_xor(hash(t)) AS h FROM {q} AS t GROUP BY doc_id"
+        return _PER_DOCUMENT.format(q=q, where="")
     return f"SELECT NULL::VARCHAR AS doc_id, count(*) AS n, bit_xor(hash(t)) AS h FROM {q} AS t HAVING count(*) > 0"
+
+
+# One text for the whole table and for some of its documents, so that both give the same values.
+_PER_DOCUMENT = "SELECT doc_id, count(*) AS n, bit_xor(hash(t)) AS h FROM {q} AS t {where} GROUP BY doc_id"
 
 
 def row_fingerprints(con: duckdb.DuckDBPyConnection, table: Table) -> pa.Table:
@@ -348,12 +401,15 @@ def row_fingerprints(con: duckdb.DuckDBPyConnection, table: Table) -> pa.Table:
     the context of nine others): 3.0 s of a re-run at 10,000 documents.
 
     A writing step that names the tables it writes (``connect(writes=)``)
-    leaves the fingerprints of the others valid for the state after it, so
-    the documents, say, are hashed once per run and not again after
-    segments, facts and term diffusion have each written their own tables."""
+    leaves the fingerprints of the others valid for the state after it,
+    and hashes again only the rows of the documents it wrote in its own.
+    The release keeps them all beside the database file
+    (:func:`save_fingerprints`), and the next run starts from them if the
+    file is still in that state; otherwise it hashes every table once."""
     state = committed_state(con)
     key = (state[0], table.name) if state else None
     if key is not None:
+        _restore_fingerprints(state, con)
         found = _FINGERPRINTS.get(key)
         if found is not None and found[0] == state:
             return found[1]
@@ -365,13 +421,147 @@ def row_fingerprints(con: duckdb.DuckDBPyConnection, table: Table) -> pa.Table:
     return data
 
 
-def _carry_fingerprints(before: tuple, after: tuple, written: frozenset[str]) -> None:
-    """The fingerprints taken in state ``before`` of the tables a step did
-    not write hold in the state ``after`` it left: they are kept for it.
-    The step's own tables will be hashed again."""
+def _rehash_touched(con: duckdb.DuckDBPyConnection, touched: dict[str, _Touched]) -> dict[str, pa.Table]:
+    """The fingerprints, as the step leaves them, of the documents it wrote
+    in each table it wrote by document: only their rows are hashed."""
+    out = {}
+    for name, entry in touched.items():
+        if entry.docs is None:
+            continue
+        ids = pa.table({"doc_id": pa.array(sorted(entry.docs), pa.string())})
+        con.register("_touched", ids)
+        try:
+            q = f'"{entry.table.stage}"."{entry.table.name}"'
+            out[name] = con.sql(_PER_DOCUMENT.format(
+                q=q, where="WHERE doc_id IN (SELECT doc_id FROM _touched)")).to_arrow_table()
+        finally:
+            con.unregister("_touched")
+    return out
+
+
+def _carry_fingerprints(before: tuple, after: tuple, touched: dict[str, _Touched],
+                        rehashed: dict[str, pa.Table]) -> None:
+    """The fingerprints taken in state ``before`` hold in the state ``after``
+    a step left for every table it did not write, and for the documents it
+    did not write of a table it wrote by document (``rehashed`` has the
+    others): they are kept for it. A table it wrote whole will be hashed
+    again."""
     for key, (state, data) in list(_FINGERPRINTS.items()):
-        if key[0] == before[0] and state == before and key[1] not in written:
+        if key[0] != before[0] or state != before:
+            continue
+        entry = touched.get(key[1])
+        if entry is None:
             _FINGERPRINTS[key] = (after, data)
+        elif entry.docs is not None and key[1] in rehashed:
+            gone = pc.is_in(data["doc_id"], value_set=pa.array(sorted(entry.docs), pa.string()))
+            kept = data.filter(pc.invert(pc.fill_null(gone, False)))
+            _FINGERPRINTS[key] = (after, pa.concat_tables([kept, rehashed[key[1]].cast(data.schema)]))
+        else:
+            del _FINGERPRINTS[key]
+    _check_kept(after)
+
+
+#: Set (to anything) to hash every table again wherever fingerprints were
+#: carried, merged or read from the file, and fail on any difference. For
+#: tests: it costs what the carrying saves.
+VERIFY_ENV = "DANGJIAN_VERIFY_FINGERPRINTS"
+
+
+def _check_kept(state: tuple, con: duckdb.DuckDBPyConnection | None = None) -> None:
+    """With :data:`VERIFY_ENV` set: every table's fingerprints kept for
+    ``state`` against its rows (read on ``con``, which must see that state,
+    or on a connection of its own)."""
+    if not os.environ.get(VERIFY_ENV):
+        return
+    own = con is None
+    if own:
+        con = duckdb.connect(state[0], read_only=True, config={"memory_limit": duckdb_memory()})
+    try:
+        for (p, name), (kept, data) in list(_FINGERPRINTS.items()):
+            if p == state[0] and kept == state:
+                fresh = con.sql(_fingerprint_query(_TABLES_BY_NAME[name])).to_arrow_table()
+                if _as_map(fresh) != _as_map(data):
+                    raise RuntimeError(f"{name}: kept row fingerprints differ from the table's rows")
+    finally:
+        if own:
+            con.close()
+
+
+def _as_map(fps: pa.Table) -> list:
+    """Every entry, in order: a document listed twice is a difference too."""
+    return sorted(zip(fps["doc_id"].to_pylist(), fps["n"].to_pylist(), fps["h"].to_pylist()), key=str)
+
+
+# ---------------------------------------------------------------------------
+# Fingerprints kept between runs
+
+_FINGERPRINTS_FILE_VERSION = "1"
+_RESTORE_TRIED: set[str] = set()
+
+
+def fingerprints_file(path: str) -> Path:
+    """Where :func:`save_fingerprints` keeps the fingerprints of the database file ``path``."""
+    return Path(f"{path}.fingerprints.arrow")
+
+
+def save_fingerprints(con: duckdb.DuckDBPyConnection) -> int:
+    """Keep, beside the database file, the row fingerprints this process
+    holds for the state a read-only ``con`` sees, with that state. The next
+    run reads them back only if the file is still in exactly that state
+    (:func:`committed_state`: no commit and no checkpoint since), so a
+    one-file re-run hashes only the rows its steps write. Returns how many
+    tables were kept."""
+    state = committed_state(con)
+    if state is None:
+        return 0
+    parts = {key[1]: data for key, (s, data) in _FINGERPRINTS.items() if key[0] == state[0] and s == state}
+    target = fingerprints_file(state[0])
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        if not parts:
+            target.unlink(missing_ok=True)
+            return 0
+        data = pa.concat_tables([
+            pa.table({"table": pa.array([name] * d.num_rows, pa.string()), "doc_id": d["doc_id"].cast(pa.string()),
+                      "n": d["n"].cast(pa.int64()), "h": d["h"].cast(pa.uint64())})
+            for name, d in sorted(parts.items())])
+        data = data.replace_schema_metadata({"version": _FINGERPRINTS_FILE_VERSION, "state": json.dumps(state),
+                                             "tables": json.dumps(sorted(parts))})
+        with pa.ipc.new_file(tmp, data.schema) as writer:
+            writer.write_table(data)
+        os.replace(tmp, target)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return 0
+    return len(parts)
+
+
+def _restore_fingerprints(state: tuple | None, con: duckdb.DuckDBPyConnection | None = None) -> None:
+    """Read back what :func:`save_fingerprints` kept, if it was kept for
+    ``state``, for every table this process holds nothing of in it."""
+    if state is None or json.dumps(state) in _RESTORE_TRIED:
+        return
+    _RESTORE_TRIED.add(json.dumps(state))
+    try:
+        with pa.ipc.open_file(fingerprints_file(state[0])) as reader:
+            meta = reader.schema.metadata or {}
+            if meta.get(b"version") != _FINGERPRINTS_FILE_VERSION.encode() or \
+                    meta.get(b"state") != json.dumps(state).encode():
+                return
+            names = json.loads(meta[b"tables"])
+            data = reader.read_all()
+    except (OSError, pa.ArrowInvalid, KeyError, ValueError):
+        return
+    schema = pa.schema([("doc_id", pa.string()), ("n", pa.int64()), ("h", pa.uint64())])
+    for name in names:
+        if name not in _TABLES_BY_NAME:
+            continue
+        key = (state[0], name)
+        held = _FINGERPRINTS.get(key)
+        if held is None or held[0] != state:
+            part = data.filter(pc.equal(data["table"], name)).drop_columns(["table"]).cast(schema)
+            _FINGERPRINTS[key] = (state, part)
+    _check_kept(state, con)
 
 
 class DocFingerprints:

@@ -16,7 +16,7 @@ from dangjian.document import DocText, rows_of_batch, segment_rows
 from dangjian.ingest import ingest_folder
 from dangjian.text.places import forget_gazetteer
 from dangjian.schema import DOCUMENTS, PARAGRAPHS, REJECTED_FILES, SENTENCES, SOURCE_FILES, Table
-from dangjian.warehouse import checkpoint, connect, to_arrow, transaction, write_table
+from dangjian.warehouse import checkpoint, connect, to_arrow, transaction, will_write, write_table
 
 DOC_TEXT_COLUMNS = ["doc_id", "source_path", "sha256", "source_text", "clean_text", "text", "offset_map", "published"]
 BATCH_DOCS = inc.BATCH_DOCS  # documents held in memory at once by the per-document stages
@@ -44,10 +44,12 @@ def _set_paths(con, paths: dict[str, list[str]]) -> None:
     try:
         # Only rows whose paths differ: rewriting every row's paths each run
         # would make an unchanged folder cost as much as a changed one.
-        con.execute('UPDATE "documents"."documents" AS d SET source_paths = p.source_paths, '
-                    "source_path = p.source_paths[1] FROM _paths AS p "
-                    "WHERE d.doc_id = p.doc_id AND (d.source_paths IS DISTINCT FROM p.source_paths "
-                    "OR d.source_path IS DISTINCT FROM p.source_paths[1])")
+        will_write(con, DOCUMENTS, docs=())
+        changed = con.execute('UPDATE "documents"."documents" AS d SET source_paths = p.source_paths, '
+                              "source_path = p.source_paths[1] FROM _paths AS p "
+                              "WHERE d.doc_id = p.doc_id AND (d.source_paths IS DISTINCT FROM p.source_paths "
+                              "OR d.source_path IS DISTINCT FROM p.source_paths[1]) RETURNING d.doc_id").fetchall()
+        will_write(con, DOCUMENTS, docs=[d for (d,) in changed])
     finally:
         con.unregister("_paths")
 
@@ -57,7 +59,7 @@ def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Read every file under the raw folder; each becomes a document or a rejected file."""
     raw_dir, warehouse_dir = warehouse.raw_path(), warehouse.warehouse_path()
     context.log.info(f"ingesting {raw_dir}")
-    with connect(warehouse_dir) as con, transaction(con):
+    with connect(warehouse_dir, writes=(SOURCE_FILES, DOCUMENTS, REJECTED_FILES)) as con, transaction(con):
         inc.ensure_table(con, DOCUMENTS)
         known = inc.stage_inputs(con, "documents")
         # Files the index records unchanged are not read (sources.Indexed);

@@ -28,7 +28,7 @@ def _data_version() -> str:
 def admin_divisions(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Provinces, prefectures, counties (with their years of validity), towns and villages."""
     version = _data_version()
-    with connect(warehouse.warehouse_path()) as con, transaction(con):
+    with connect(warehouse.warehouse_path(), writes=(ADMIN_DIVISIONS,)) as con, transaction(con):
         done = inc.stage_inputs(con, "reference")
         inc.ensure_table(con, ADMIN_DIVISIONS)
         if done.get("admin_divisions") != version or inc.count(con, ADMIN_DIVISIONS) == 0:

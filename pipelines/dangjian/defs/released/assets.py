@@ -5,7 +5,7 @@ import dagster as dg
 from dangjian.defs.resources import WarehouseResource
 from dangjian.release import publish
 from dangjian.schema import TABLES
-from dangjian.warehouse import VALIDATION_CACHE, connect
+from dangjian.warehouse import VALIDATION_CACHE, connect, save_fingerprints
 
 
 @dg.asset(
@@ -37,6 +37,8 @@ def release(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> 
             raise dg.Failure(description=f"critical expectations failed, nothing published: {summary}")
         info = publish(con, warehouse_dir, validation_html=report_html(results, "dangjian validation report"),
                        log=context.log.info, workers=warehouse.workers)
+        # Every table's fingerprints, for the next run to start from (warehouse.save_fingerprints)
+        save_fingerprints(con)
     verb = "published" if info.created else "unchanged, still"
     context.log.info(f"{verb} release {info.version} at {info.path}")
     return dg.MaterializeResult(
