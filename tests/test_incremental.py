@@ -123,18 +123,15 @@ def _as_a_new_process(monkeypatch) -> None:
 def _kept_and_fresh(warehouse) -> tuple[dict, dict]:
     """The fingerprints the last run kept beside the working database, and
     every table's fingerprints taken afresh, per table and document."""
-    import pyarrow as pa
-
     from dangjian import warehouse as wh
 
     db = warehouse / WORK_DB
-    with pa.ipc.open_file(wh.fingerprints_file(str(db))) as reader:
-        kept = reader.read_all().to_pylist()
     with duckdb.connect(str(db), read_only=True) as con:
         fresh = {t.name: sorted(con.execute(wh._fingerprint_query(t)).fetchall(), key=str) for t in TABLES}
-    by_table: dict = {t.name: [] for t in TABLES}
-    for r in kept:
-        by_table[r["table"]].append((r["doc_id"], r["n"], r["h"]))
+        state = json.dumps(wh.committed_state(con))
+    kept_state, kept = wh.read_kept_fingerprints(str(db))
+    assert kept_state == state  # kept for the state the run left
+    by_table = {name: list(zip(*(kept[name][c].to_pylist() for c in ("doc_id", "n", "h")))) for name in kept}
     return {name: sorted(rows, key=str) for name, rows in by_table.items()}, fresh
 
 

@@ -495,7 +495,8 @@ def _as_map(fps: pa.Table) -> list:
 # ---------------------------------------------------------------------------
 # Fingerprints kept between runs
 
-_FINGERPRINTS_FILE_VERSION = "1"
+_FINGERPRINTS_FILE_VERSION = "2"
+_KEPT_SCHEMA = pa.schema([("doc_id", pa.string()), ("n", pa.int64()), ("h", pa.uint64())])
 _RESTORE_TRIED: set[str] = set()
 
 
@@ -521,19 +522,40 @@ def save_fingerprints(con: duckdb.DuckDBPyConnection) -> int:
         if not parts:
             target.unlink(missing_ok=True)
             return 0
-        data = pa.concat_tables([
-            pa.table({"table": pa.array([name] * d.num_rows, pa.string()), "doc_id": d["doc_id"].cast(pa.string()),
-                      "n": d["n"].cast(pa.int64()), "h": d["h"].cast(pa.uint64())})
-            for name, d in sorted(parts.items())])
-        data = data.replace_schema_metadata({"version": _FINGERPRINTS_FILE_VERSION, "state": json.dumps(state),
-                                             "tables": json.dumps(sorted(parts))})
-        with pa.ipc.new_file(tmp, data.schema) as writer:
-            writer.write_table(data)
+        names = sorted(parts)
+        schema = _KEPT_SCHEMA.with_metadata({"version": _FINGERPRINTS_FILE_VERSION, "state": json.dumps(state),
+                                             "tables": json.dumps(names)})
+        # One record batch per table, in the order named: read back without a filter, or a string per row.
+        with pa.ipc.new_file(tmp, schema) as writer:
+            for name in names:
+                d = parts[name]
+                writer.write_batch(pa.RecordBatch.from_arrays(
+                    [d["doc_id"].cast(pa.string()).combine_chunks(), d["n"].cast(pa.int64()).combine_chunks(),
+                     d["h"].cast(pa.uint64()).combine_chunks()], schema=_KEPT_SCHEMA))
         os.replace(tmp, target)
     except OSError:
         tmp.unlink(missing_ok=True)
         return 0
     return len(parts)
+
+
+def read_kept_fingerprints(path: str) -> tuple[str, dict[str, pa.Table]] | None:
+    """What :func:`save_fingerprints` kept for the database file ``path``:
+    the state it was kept for (as JSON) and each table's fingerprints; None
+    if there is nothing readable, or it was written by another version."""
+    try:
+        with pa.ipc.open_file(fingerprints_file(path)) as reader:
+            meta = reader.schema.metadata or {}
+            if meta.get(b"version") != _FINGERPRINTS_FILE_VERSION.encode():
+                return None
+            names = json.loads(meta[b"tables"])
+            if len(names) != reader.num_record_batches:
+                return None
+            return meta[b"state"].decode(), {
+                name: pa.Table.from_batches([reader.get_batch(i)]).replace_schema_metadata(None)
+                for i, name in enumerate(names)}
+    except (OSError, pa.ArrowInvalid, KeyError, ValueError):
+        return None
 
 
 def _restore_fingerprints(state: tuple | None, con: duckdb.DuckDBPyConnection | None = None) -> None:
@@ -542,24 +564,13 @@ def _restore_fingerprints(state: tuple | None, con: duckdb.DuckDBPyConnection | 
     if state is None or json.dumps(state) in _RESTORE_TRIED:
         return
     _RESTORE_TRIED.add(json.dumps(state))
-    try:
-        with pa.ipc.open_file(fingerprints_file(state[0])) as reader:
-            meta = reader.schema.metadata or {}
-            if meta.get(b"version") != _FINGERPRINTS_FILE_VERSION.encode() or \
-                    meta.get(b"state") != json.dumps(state).encode():
-                return
-            names = json.loads(meta[b"tables"])
-            data = reader.read_all()
-    except (OSError, pa.ArrowInvalid, KeyError, ValueError):
+    kept = read_kept_fingerprints(state[0])
+    if kept is None or kept[0] != json.dumps(state):
         return
-    schema = pa.schema([("doc_id", pa.string()), ("n", pa.int64()), ("h", pa.uint64())])
-    for name in names:
-        if name not in _TABLES_BY_NAME:
-            continue
+    for name, part in kept[1].items():
         key = (state[0], name)
         held = _FINGERPRINTS.get(key)
-        if held is None or held[0] != state:
-            part = data.filter(pc.equal(data["table"], name)).drop_columns(["table"]).cast(schema)
+        if name in _TABLES_BY_NAME and (held is None or held[0] != state):
             _FINGERPRINTS[key] = (state, part)
     _check_kept(state, con)
 
