@@ -276,3 +276,36 @@ def test_reading_the_state_keeps_duckdbs_lock(tmp_path):
         other = subprocess.run([sys.executable, "-c", opener], capture_output=True, text=True)
     assert other.returncode != 0 and "lock" in other.stderr.lower()
     assert subprocess.run([sys.executable, "-c", opener]).returncode == 0  # once let go, it can
+
+
+def test_a_named_table_is_carried_only_as_far_as_its_writes_were_reported(tmp_path):
+    """A step that names its tables hashes again, as it ends, only the
+    documents its writes reported. A named table no write reported (one
+    changed with plain SQL) is hashed whole, as every named table was
+    before; one whose only report says no row changed keeps the very
+    fingerprints it had."""
+    from dangjian.warehouse import WORK_DB, connect, transaction, will_write
+
+    (tmp_path / "work").mkdir()
+    db = tmp_path / WORK_DB
+    _make(db)
+
+    def read():
+        with connect(tmp_path, read_only=True) as con:
+            return row_fingerprints(con, PEOPLE)
+
+    first = read()
+    with connect(tmp_path, writes=(PEOPLE,)) as con, transaction(con):
+        will_write(con, PEOPLE, docs=())
+    assert read() is first  # vouched unchanged: carried
+
+    with connect(tmp_path, writes=(PEOPLE,)) as con, transaction(con):
+        con.execute(UPDATE.format("plain SQL"))  # reported by nothing
+    after = read()
+    assert after is not first
+    assert fingerprint_map(after) == _fresh(db) != fingerprint_map(first)
+
+    with connect(tmp_path, writes=(PEOPLE,)) as con, transaction(con):
+        will_write(con, PEOPLE, docs=["doc1"])
+        con.execute("UPDATE \"extracted\".\"people\" SET name = 'reported' WHERE person_id = 'p1'")
+    assert fingerprint_map(read()) == _fresh(db)

@@ -50,7 +50,7 @@ import pyarrow.compute as pc
 
 from dangjian.schema import Table
 from dangjian.sources import Indexed, SourceEntry
-from dangjian.warehouse import will_write
+from dangjian.warehouse import check_declared, will_write
 
 STATE = '"state"."stage_inputs"'
 RAW_INDEX = '"state"."raw_index"'
@@ -215,7 +215,10 @@ def ensure_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     """Create ``stage.name`` with the table's schema if it does not exist."""
     exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
                          "AND schema_name = ? AND table_name = ?", [table.stage, table.name]).fetchall()[0][0]
-    will_write(con, table, docs=() if exists else None)
+    if exists:
+        check_declared(con, table)  # no write: it vouches for no row either
+    else:
+        will_write(con, table)
     create_empty(con, table.stage, table.name, table.arrow_schema)
 
 

@@ -128,10 +128,12 @@ def connect(warehouse_dir: Path, read_only: bool = False, wait_seconds: float = 
     the helpers that write tables (here and in ``incremental``) raises
     (:func:`will_write`). Of its own tables, the helpers say which
     documents they changed, and only those documents' rows are hashed
-    again as the step ends; a table replaced whole is hashed whole. SQL
-    that such a step runs itself is not checked: a step that names its
-    tables writes them through the helpers, or calls :func:`will_write`
-    with the documents it changes."""
+    again as the step ends; a table replaced whole, or one the step named
+    but no write reported, is hashed whole. SQL that such a step runs
+    itself is not checked: a step that names its tables writes them
+    through the helpers, or calls :func:`will_write` with the documents it
+    changes. Only the connection the step opened is tracked: a cursor of
+    it, or a second connection, is neither checked nor tracked."""
     con = _open(warehouse_dir / WORK_DB, read_only, wait_seconds)
     written = None if writes is None or read_only else frozenset(t.name for t in writes)
     before = after = None
@@ -162,7 +164,7 @@ def connect(warehouse_dir: Path, read_only: bool = False, wait_seconds: float = 
         con.close()
     # Only if nobody wrote the file since this process let go of it.
     if after is not None and _file_state(before[0]) == after:
-        _carry_fingerprints(before, after, touched, rehashed)
+        _carry_fingerprints(before, after, written, touched, rehashed)
 
 
 #: Per open connection that named the tables it writes (``connect(writes=)``): those tables' names.
@@ -171,8 +173,10 @@ _DECLARED: dict[int, frozenset[str]] = {}
 
 class _Touched:
     """What a step that named its tables wrote of one of them: the documents
-    whose rows it changed, or None for any row (a table replaced whole, or
-    one whose fingerprints in the step's first state this process lacks)."""
+    whose rows it changed (none: every write it reported changed no row),
+    or None for any row (a table replaced whole, or one whose fingerprints
+    in the step's first state this process lacks). A named table with no
+    entry at all was never reported, and is hashed whole."""
 
     def __init__(self, table: Table):
         self.table = table
@@ -192,25 +196,28 @@ def will_write(con: duckdb.DuckDBPyConnection, table: Table, docs: Iterable[str 
     default) for any row. A step's tables are hashed again only for these
     documents when it ends (see :func:`connect`), so a helper must name
     every document it changes; one that cannot know leaves None."""
-    declared = _DECLARED.get(id(con))
-    if declared is not None and table.name not in declared:
-        raise RuntimeError(f"{table.stage}.{table.name}: written by a step that said it writes only "
-                           f"{', '.join(sorted(declared))}")
+    check_declared(con, table)
     found = _TOUCHED.get(id(con))
     if found is None:
         return
     docs = None if docs is None else set(docs)
-    if docs is not None and not docs:
-        return  # no row changes
     before, touched = found
     entry = touched.setdefault(table.name, _Touched(table))
-    if entry.docs is None:
-        return
+    if entry.docs is None or (docs is not None and not docs):
+        return  # already to be hashed whole, or a write that changed no row
     kept = _FINGERPRINTS.get((before[0], table.name)) if before else None
     if docs is None or None in docs or "doc_id" not in table.column_names or kept is None or kept[0] != before:
         entry.docs = None  # hashed whole after the step, as before
         return
     entry.docs |= docs
+
+
+def check_declared(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Raise if ``con`` named the tables it writes and ``table`` is not among them."""
+    declared = _DECLARED.get(id(con))
+    if declared is not None and table.name not in declared:
+        raise RuntimeError(f"{table.stage}.{table.name}: written by a step that said it writes only "
+                           f"{', '.join(sorted(declared))}")
 
 
 @contextmanager
@@ -426,7 +433,7 @@ def _rehash_touched(con: duckdb.DuckDBPyConnection, touched: dict[str, _Touched]
     in each table it wrote by document: only their rows are hashed."""
     out = {}
     for name, entry in touched.items():
-        if entry.docs is None:
+        if not entry.docs:
             continue
         ids = pa.table({"doc_id": pa.array(sorted(entry.docs), pa.string())})
         con.register("_touched", ids)
@@ -439,20 +446,23 @@ def _rehash_touched(con: duckdb.DuckDBPyConnection, touched: dict[str, _Touched]
     return out
 
 
-def _carry_fingerprints(before: tuple, after: tuple, touched: dict[str, _Touched],
+def _carry_fingerprints(before: tuple, after: tuple, written: frozenset[str], touched: dict[str, _Touched],
                         rehashed: dict[str, pa.Table]) -> None:
     """The fingerprints taken in state ``before`` hold in the state ``after``
-    a step left for every table it did not write, and for the documents it
-    did not write of a table it wrote by document (``rehashed`` has the
-    others): they are kept for it. A table it wrote whole will be hashed
-    again."""
+    a step left for every table it did not name, for every named table all
+    of whose reported writes changed no row, and for the documents it did
+    not write of a table it wrote by document (``rehashed`` has the
+    others): they are kept for it. A table it wrote whole, or named and
+    never reported, will be hashed again: only a report vouches for it."""
     for key, (state, data) in list(_FINGERPRINTS.items()):
         if key[0] != before[0] or state != before:
             continue
         entry = touched.get(key[1])
-        if entry is None:
+        if entry is None and key[1] not in written:
             _FINGERPRINTS[key] = (after, data)
-        elif entry.docs is not None and key[1] in rehashed:
+        elif entry is not None and entry.docs is not None and not entry.docs:
+            _FINGERPRINTS[key] = (after, data)
+        elif entry is not None and entry.docs is not None and key[1] in rehashed:
             gone = pc.is_in(data["doc_id"], value_set=pa.array(sorted(entry.docs), pa.string()))
             kept = data.filter(pc.invert(pc.fill_null(gone, False)))
             _FINGERPRINTS[key] = (after, pa.concat_tables([kept, rehashed[key[1]].cast(data.schema)]))
@@ -475,7 +485,7 @@ def _check_kept(state: tuple, con: duckdb.DuckDBPyConnection | None = None) -> N
         return
     own = con is None
     if own:
-        con = duckdb.connect(state[0], read_only=True, config={"memory_limit": duckdb_memory()})
+        con = _open(Path(state[0]), True, 600)  # waits, like any step, while another process writes
     try:
         for (p, name), (kept, data) in list(_FINGERPRINTS.items()):
             if p == state[0] and kept == state:
