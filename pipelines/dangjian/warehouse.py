@@ -505,7 +505,7 @@ def _as_map(fps: pa.Table) -> list:
 # ---------------------------------------------------------------------------
 # Fingerprints kept between runs
 
-_FINGERPRINTS_FILE_VERSION = "2"
+_FINGERPRINTS_FILE_VERSION = "3"
 _KEPT_SCHEMA = pa.schema([("doc_id", pa.string()), ("n", pa.int64()), ("h", pa.uint64())])
 _RESTORE_TRIED: set[str] = set()
 
@@ -527,24 +527,13 @@ def save_fingerprints(con: duckdb.DuckDBPyConnection) -> int:
         return 0
     parts = {key[1]: data for key, (s, data) in _FINGERPRINTS.items() if key[0] == state[0] and s == state}
     target = fingerprints_file(state[0])
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         if not parts:
             target.unlink(missing_ok=True)
             return 0
-        names = sorted(parts)
-        schema = _KEPT_SCHEMA.with_metadata({"version": _FINGERPRINTS_FILE_VERSION, "state": json.dumps(state),
-                                             "tables": json.dumps(names)})
-        # One record batch per table, in the order named: read back without a filter, or a string per row.
-        with pa.ipc.new_file(tmp, schema) as writer:
-            for name in names:
-                d = parts[name]
-                writer.write_batch(pa.RecordBatch.from_arrays(
-                    [d["doc_id"].cast(pa.string()).combine_chunks(), d["n"].cast(pa.int64()).combine_chunks(),
-                     d["h"].cast(pa.uint64()).combine_chunks()], schema=_KEPT_SCHEMA))
-        os.replace(tmp, target)
+        write_fingerprint_sets(target, dict(sorted(parts.items())),
+                               {"version": _FINGERPRINTS_FILE_VERSION, "state": json.dumps(state)})
     except OSError:
-        tmp.unlink(missing_ok=True)
         return 0
     return len(parts)
 
@@ -553,19 +542,10 @@ def read_kept_fingerprints(path: str) -> tuple[str, dict[str, pa.Table]] | None:
     """What :func:`save_fingerprints` kept for the database file ``path``:
     the state it was kept for (as JSON) and each table's fingerprints; None
     if there is nothing readable, or it was written by another version."""
-    try:
-        with pa.ipc.open_file(fingerprints_file(path)) as reader:
-            meta = reader.schema.metadata or {}
-            if meta.get(b"version") != _FINGERPRINTS_FILE_VERSION.encode():
-                return None
-            names = json.loads(meta[b"tables"])
-            if len(names) != reader.num_record_batches:
-                return None
-            return meta[b"state"].decode(), {
-                name: pa.Table.from_batches([reader.get_batch(i)]).replace_schema_metadata(None)
-                for i, name in enumerate(names)}
-    except (OSError, pa.ArrowInvalid, KeyError, ValueError):
+    found = read_fingerprint_sets(fingerprints_file(path))
+    if found is None or found[0].get(b"version") != _FINGERPRINTS_FILE_VERSION.encode() or b"state" not in found[0]:
         return None
+    return found[0][b"state"].decode(), found[1]
 
 
 def _restore_fingerprints(state: tuple | None, con: duckdb.DuckDBPyConnection | None = None) -> None:
@@ -653,32 +633,54 @@ def doc_fingerprints(con: duckdb.DuckDBPyConnection, table: Table) -> DocFingerp
     return built
 
 
-def save_doc_fingerprints(path: Path, parts: dict[str, DocFingerprints], version: str) -> None:
-    """Named sets of :class:`DocFingerprints` in one Arrow file, under
-    ``version``, written whole (temporary name, then rename)."""
-    data = pa.concat_tables([
-        pa.table({"part": pa.array([part] * len(f), pa.string()), "doc_id": f.docs.cast(pa.string()),
-                  "n": pa.array(f.n, pa.int64()), "h": pa.array(f.h, pa.uint64())})
-        for part, f in parts.items()]).replace_schema_metadata({"version": version, "parts": json.dumps(list(parts))})
+def write_fingerprint_sets(path: Path, parts: dict[str, pa.Table], meta: dict[str, str]) -> None:
+    """Named sets of per-document fingerprints (``doc_id``, ``n``, ``h``) in
+    one Arrow file with ``meta``: one record batch per set, in order, so
+    that a set reads back without a filter or a string per row. Written
+    whole (temporary name, then rename)."""
+    schema = _KEPT_SCHEMA.with_metadata({**meta, "parts": json.dumps(list(parts))})
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-    with pa.ipc.new_file(tmp, data.schema) as writer:
-        writer.write_table(data)
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with pa.ipc.new_file(tmp, schema) as writer:
+            for d in parts.values():
+                writer.write_batch(pa.RecordBatch.from_arrays(
+                    [d[name].cast(field.type).combine_chunks() for name, field in zip(_KEPT_SCHEMA.names, _KEPT_SCHEMA)],
+                    schema=_KEPT_SCHEMA))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def read_fingerprint_sets(path: Path) -> tuple[dict[bytes, bytes], dict[str, pa.Table]] | None:
+    """What :func:`write_fingerprint_sets` wrote: its metadata and each set;
+    None when there is no such file or it is not one."""
+    try:
+        with pa.ipc.open_file(path) as reader:
+            meta = reader.schema.metadata or {}
+            names = json.loads(meta[b"parts"])
+            if reader.schema.names != _KEPT_SCHEMA.names or len(names) != reader.num_record_batches:
+                return None
+            return meta, {name: pa.Table.from_batches([reader.get_batch(i)]).replace_schema_metadata(None)
+                          for i, name in enumerate(names)}
+    except (OSError, pa.ArrowInvalid, KeyError, ValueError):
+        return None
+
+
+def save_doc_fingerprints(path: Path, parts: dict[str, DocFingerprints], version: str) -> None:
+    """Named sets of :class:`DocFingerprints` in one Arrow file, under ``version``."""
+    write_fingerprint_sets(path, {name: pa.table({"doc_id": f.docs, "n": f.n, "h": f.h}) for name, f in parts.items()},
+                           {"version": version})
 
 
 def load_doc_fingerprints(path: Path, version: str) -> dict[str, DocFingerprints] | None:
     """What :func:`save_doc_fingerprints` wrote, or None when there is no
     such file, it cannot be read, or it was written under another version."""
-    try:
-        with pa.ipc.open_file(path) as reader:
-            if (reader.schema.metadata or {}).get(b"version") != version.encode():
-                return None
-            parts = json.loads(reader.schema.metadata[b"parts"])
-            data = reader.read_all()
-    except (OSError, pa.ArrowInvalid, KeyError, ValueError):
+    found = read_fingerprint_sets(path)
+    if found is None or found[0].get(b"version") != version.encode():
         return None
-    return {part: DocFingerprints(data.filter(pc.equal(data["part"], part)).drop_columns(["part"])) for part in parts}
+    return {name: DocFingerprints(part) for name, part in found[1].items()}
 
 
 def table_fingerprint(fps: pa.Table) -> str:
