@@ -32,7 +32,7 @@ import duckdb
 import pyarrow as pa
 
 from dangjian.document import stable_id
-from dangjian.incremental import create_empty
+from dangjian.incremental import create_empty, table_exists
 from dangjian.schema import CAMPAIGN_TERMS, DOCUMENTS, TERM_DIFFUSION
 from dangjian.warehouse import row_fingerprints, table_fingerprint, will_write
 
@@ -92,8 +92,7 @@ def basis(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, str | None]:
     where the fingerprints are kept for the run's checks."""
     terms = row_fingerprints(con, CAMPAIGN_TERMS)
     docs = row_fingerprints(con, DOCUMENTS)
-    present = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? "
-                          "AND database_name = current_database()", [TERM_DIFFUSION.stage, TERM_DIFFUSION.name]).fetchall()[0][0]
+    present = table_exists(con, TERM_DIFFUSION.stage, TERM_DIFFUSION.name)
     table = table_fingerprint(row_fingerprints(con, TERM_DIFFUSION)) if present else None
     con.register("_t", terms)
     con.register("_d", docs)
@@ -121,9 +120,8 @@ def update(con: duckdb.DuckDBPyConnection, now: pa.Table, table_fp: str | None) 
     documents and terms it took again, and whether it rebuilt the table."""
     will_write(con, TERM_DIFFUSION)
     last = _meta(con)
-    present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'state' "
-                                         "AND database_name = current_database()").fetchall()}
-    rebuild = table_fp is None or last != (VERSION, table_fp) or not {"term_uses", "term_basis"} <= present
+    states = all(table_exists(con, "state", name) for name in ("term_uses", "term_basis"))
+    rebuild = table_fp is None or last != (VERSION, table_fp) or not states
     if rebuild:
         con.execute(f"CREATE OR REPLACE TABLE {USES} AS {_USES.format(where='WHERE false')}")
         create_empty(con, "state", "term_basis", _BASIS_SCHEMA, replace=True)

@@ -211,11 +211,15 @@ def unmark(con: duckdb.DuckDBPyConnection, stage: str, doc_ids: Iterable[str]) -
         con.unregister("_unmark")
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    """Whether the database ``con`` works in has a table ``schema.name``."""
+    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                       "AND schema_name = ? AND table_name = ?", [schema, name]).fetchall()[0][0] > 0
+
+
 def ensure_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     """Create ``stage.name`` with the table's schema if it does not exist."""
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-                         "AND schema_name = ? AND table_name = ?", [table.stage, table.name]).fetchall()[0][0]
-    if exists:
+    if table_exists(con, table.stage, table.name):
         check_declared(con, table)  # no write: it vouches for no row either
     else:
         will_write(con, table)
