@@ -458,16 +458,18 @@ def _carry_fingerprints(before: tuple, after: tuple, written: frozenset[str], to
         if key[0] != before[0] or state != before:
             continue
         entry = touched.get(key[1])
-        if entry is None and key[1] not in written:
+        if entry is not None:
+            docs = entry.docs
+        else:  # not named: as it was; named but never reported: hashed whole
+            docs = None if key[1] in written else set()
+        if docs is None:
+            del _FINGERPRINTS[key]
+        elif not docs:
             _FINGERPRINTS[key] = (after, data)
-        elif entry is not None and entry.docs is not None and not entry.docs:
-            _FINGERPRINTS[key] = (after, data)
-        elif entry is not None and entry.docs is not None and key[1] in rehashed:
-            gone = pc.is_in(data["doc_id"], value_set=pa.array(sorted(entry.docs), pa.string()))
+        else:  # rehashed has every table with documents reported
+            gone = pc.is_in(data["doc_id"], value_set=pa.array(sorted(docs), pa.string()))
             kept = data.filter(pc.invert(pc.fill_null(gone, False)))
             _FINGERPRINTS[key] = (after, pa.concat_tables([kept, rehashed[key[1]].cast(data.schema)]))
-        else:
-            del _FINGERPRINTS[key]
     _check_kept(after)
 
 
