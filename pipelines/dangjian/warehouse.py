@@ -492,14 +492,14 @@ def _check_kept(state: tuple, con: duckdb.DuckDBPyConnection | None = None) -> N
         for (p, name), (kept, data) in list(_FINGERPRINTS.items()):
             if p == state[0] and kept == state:
                 fresh = con.sql(_fingerprint_query(_TABLES_BY_NAME[name])).to_arrow_table()
-                if _as_map(fresh) != _as_map(data):
+                if _entries(fresh) != _entries(data):
                     raise RuntimeError(f"{name}: kept row fingerprints differ from the table's rows")
     finally:
         if own:
             con.close()
 
 
-def _as_map(fps: pa.Table) -> list:
+def _entries(fps: pa.Table) -> list:
     """Every entry, in order: a document listed twice is a difference too."""
     return sorted(zip(fps["doc_id"].to_pylist(), fps["n"].to_pylist(), fps["h"].to_pylist()), key=str)
 
