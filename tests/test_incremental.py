@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 
 import dagster as dg
 import duckdb
@@ -14,7 +16,7 @@ from test_pipeline import materialize
 
 from dangjian.defs.resources import WarehouseResource
 from dangjian.definitions import assets_and_checks
-from dangjian.release import RELEASES, list_releases
+from dangjian.release import PUBLISHED_SPARE, RELEASES, list_releases
 from dangjian.schema import TABLES
 from dangjian.warehouse import PUBLISHED_DB, WORK_DB
 
@@ -435,13 +437,71 @@ def test_published_database_after_a_change_equals_its_release(folder):
     path = raw / "001_fb00645a8e6ebd2d.txt"
     path.write_text(path.read_text(encoding="utf-8").replace("1419个", "1420个"), encoding="utf-8")
     assert materialize(raw, warehouse).success
-    latest = warehouse / RELEASES / list_releases(warehouse)[-1]["version"]
-    with duckdb.connect(str(warehouse / PUBLISHED_DB), read_only=True) as con:
+    assert_holds_latest_release(warehouse / PUBLISHED_DB, warehouse)
+
+
+def assert_holds_latest_release(db, warehouse) -> None:
+    """The database at ``db`` holds the latest release: its version, and every table row for row."""
+    version = list_releases(warehouse)[-1]["version"]
+    latest = warehouse / RELEASES / version
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT version FROM release").fetchall() == [(version,)]
         for t in TABLES:
             parquet = str(latest / f"{t.name}.parquet")
             for sql in (f'SELECT * FROM "{t.name}" EXCEPT ALL SELECT * FROM read_parquet(?)',
                         f'SELECT * FROM read_parquet(?) EXCEPT ALL SELECT * FROM "{t.name}"'):
                 assert con.execute(f"SELECT count(*) FROM ({sql})", [parquet]).fetchall() == [(0,)], t.name
+
+
+_READER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+print(con.execute("SELECT version FROM release").fetchall()[0][0], flush=True)
+sys.stdin.readline()
+print(con.execute("SELECT version FROM release").fetchall()[0][0], con.execute("SELECT count(*) FROM numbers").fetchall()[0][0], flush=True)
+"""
+
+
+def test_the_published_database_is_patched_in_a_spare_no_reader_holds(folder):
+    """Each release patches the spare (the database published before, brought
+    up to date after the swap) instead of copying the published one, and
+    never writes a file a reader has open."""
+    raw, warehouse, _ = folder
+    path = raw / "001_fb00645a8e6ebd2d.txt"
+    published, spare = warehouse / PUBLISHED_DB, warehouse / PUBLISHED_SPARE
+
+    def change(old: str, new: str) -> None:
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+        assert materialize(raw, warehouse).success
+
+    assert not spare.exists()  # the first release was built afresh
+    change("1419个", "1420个")  # copies the published database, and keeps the one it replaces
+    assert_holds_latest_release(published, warehouse)
+    assert_holds_latest_release(spare, warehouse)
+    before = {"published": published.stat().st_ino, "spare": spare.stat().st_ino}
+
+    change("1420个", "1421个")
+    assert published.stat().st_ino == before["spare"]  # the spare was patched and published, not a copy
+    assert spare.stat().st_ino == before["published"]
+    assert_holds_latest_release(published, warehouse)
+    assert_holds_latest_release(spare, warehouse)
+
+    # A reader holds the published database through the next run: the file
+    # is swapped out under it, never written, and no spare is made of it.
+    reader = subprocess.Popen([sys.executable, "-c", _READER, str(published)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        held = reader.stdout.readline().strip()
+        rows = duckdb.connect(str(published), read_only=True).execute("SELECT count(*) FROM numbers").fetchall()[0][0]
+        change("1421个", "1422个")
+        out, _ = reader.communicate("\n", timeout=60)
+    finally:
+        reader.kill()
+    assert out.split() == [held, str(rows)]
+    assert held != list_releases(warehouse)[-1]["version"]
+    assert published.stat().st_ino == before["published"]  # the spare made in the run before
+    assert not spare.exists()
+    assert_holds_latest_release(published, warehouse)
 
 
 def test_batches_in_worker_processes_equal_a_clean_run(folder):
@@ -465,7 +525,7 @@ def test_rows_converted_in_chunks_equal_rows_converted_at_once(first_run, monkey
     from dangjian.defs.documents.assets import _read_batch
     from dangjian.schema import DOCUMENTS, SENTENCES
 
-    work = next((first_run[1] / "work").glob("*.duckdb"))
+    work = first_run[1] / WORK_DB
     con = duckdb.connect(str(work), read_only=True)
     try:
         ids = [r[0] for r in con.execute(f"SELECT doc_id FROM {DOCUMENTS.qualified} ORDER BY doc_id").fetchall()]
@@ -485,7 +545,7 @@ def test_rows_converted_in_chunks_equal_rows_converted_at_once(first_run, monkey
 
 
 def _place_analyses(warehouse) -> dict[str, str]:
-    work = next((warehouse / "work").glob("*.duckdb"))
+    work = warehouse / WORK_DB
     with duckdb.connect(str(work), read_only=True) as con:
         return dict(con.execute("SELECT doc_id, place_analysis_key FROM state.place_analyses").fetchall())
 
@@ -498,7 +558,7 @@ def test_facts_use_the_place_analyses_ingest_kept(first_run, monkeypatch):
     from dangjian.defs.documents.assets import _read_batch
     from dangjian.schema import DOCUMENTS, SENTENCES
 
-    work = next((first_run[1] / "work").glob("*.duckdb"))
+    work = first_run[1] / WORK_DB
     con = duckdb.connect(str(work), read_only=True)
     try:
         texts = con.execute(f"SELECT doc_id, text, published FROM {DOCUMENTS.qualified} ORDER BY doc_id").fetchall()
@@ -543,7 +603,7 @@ def test_files_written_in_threads_equal_files_written_one_by_one(first_run, tmp_
 
     from dangjian import release
 
-    work = next((first_run[1] / "work").glob("*.duckdb"))
+    work = first_run[1] / WORK_DB
     threads = {}
     real = release.export_table
 

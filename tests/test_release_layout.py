@@ -20,6 +20,7 @@ from dangjian import release
 from dangjian.release import BY_DOCUMENT, plan_row_groups
 from dangjian.release_docs import release_changes
 from dangjian.schema import PARAGRAPHS, TABLES
+from dangjian.warehouse import WORK_DB
 
 
 def _docs(rng: random.Random, n: int) -> list[tuple[str, int, str]]:
@@ -108,7 +109,7 @@ def two_states(tmp_path_factory):
     second = root / "second"
     shutil.copytree(first, second, symlinks=True)
     assert materialize(raw, second).success
-    return [next((w / "work").glob("*.duckdb")) for w in (first, second)]
+    return [w / WORK_DB for w in (first, second)]
 
 
 @pytest.fixture
