@@ -304,3 +304,49 @@ def test_a_footer_is_decoded_once_for_its_bytes(files, tmp_path, groups, monkeyp
     assert len(decoded) == 2
     splice([(a, 0)], out)
     assert pq.read_table(out).equals(groups["g1new"])
+
+
+def test_footers_kept_between_runs_are_those_decoding_gives(files, tmp_path, groups, monkeypatch):
+    """A release keeps decoded footers on disk for the next run: the footers
+    of the files it read and of the file it spliced. A later run (nothing in
+    memory) takes them instead of decoding, and gets what decoding gives; an
+    entry that cannot be read is decoded again; entries a run does not use
+    are deleted when it ends."""
+    from dangjian import parquet_splice as ps
+
+    store = tmp_path / "footers"
+    a, b, _ = files
+    out = tmp_path / "out.parquet"
+    with ps.kept_footers(store):
+        splice([(a, 2), (b, 0), (a, 0)], out)
+    assert len(list(store.iterdir())) == 3  # a, b and what was written
+
+    # What decoding gives, with nothing kept anywhere.
+    monkeypatch.setattr(ps, "_DECODED", type(ps._DECODED)())
+    fresh = {p: ps._groups(p) for p in (a, out)}
+    assert [s.rows for s in fresh[out][2]] == [ROWS, ROWS + 700, ROWS]
+
+    decoded = []
+    real = ps.decode_struct
+    monkeypatch.setattr(ps, "decode_struct", lambda raw: (decoded.append(len(raw)), real(raw))[1])
+    monkeypatch.setattr(ps, "_DECODED", type(ps._DECODED)())  # a new run
+    again = tmp_path / "again.parquet"
+    with ps.kept_footers(store):
+        kept = {p: ps._groups(p) for p in (a, out)}
+        splice([(out, 1), (out, 2)], again)  # reads out's kept footer
+    assert decoded == []
+    assert kept == fresh
+    assert pq.read_table(again).equals(pa.concat_tables([groups["g1new"], groups["g0"]]))
+    assert len(list(store.iterdir())) == 3  # b's entry went unused and is gone; again's is new
+
+    # A damaged entry is decoded again, to the same footer.
+    for entry in store.iterdir():
+        entry.write_bytes(entry.read_bytes()[:40])
+    monkeypatch.setattr(ps, "_DECODED", type(ps._DECODED)())
+    with ps.kept_footers(store):
+        assert ps._groups(out) == fresh[out]
+    assert len(decoded) == 1
+    monkeypatch.setattr(ps, "_DECODED", type(ps._DECODED)())
+    with ps.kept_footers(store):  # and kept again
+        assert ps._groups(out) == fresh[out]
+    assert len(decoded) == 1

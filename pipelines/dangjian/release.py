@@ -54,7 +54,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dangjian import __version__
-from dangjian.parquet_splice import row_group_spans, splice
+from dangjian.parquet_splice import kept_footers, row_group_spans, splice, still_used
 from dangjian.release_docs import (INDEX_HTML, Changes, Region, doc_id_within, release_changes, write_index,
                                    write_release_docs)
 from dangjian.schema import DOCUMENTS, PARAGRAPHS, SENTENCES, SOURCE_FILES, TABLES, Table
@@ -103,6 +103,8 @@ EXPORT_INDEX = Path("work") / "exports.json"
 #: The published database as it was before the last release, brought up to
 #: date after it: the next release's copy (``build_published_db``).
 PUBLISHED_SPARE = Path("work") / "published_spare.duckdb"
+#: Decoded Parquet footers of the last releases' files (``parquet_splice.kept_footers``).
+FOOTERS = Path("work") / "footers"
 
 # Columns that hold an article's running text, withheld where rights forbid it.
 TEXT_COLUMNS = {t.name: tuple(c.name for c in t.columns if c.withheld) for t in TABLES}
@@ -558,11 +560,14 @@ def _write_tables(con, warehouse_dir: Path, staging: Path, log,
     # Largest first by the last release's rows, so that the last file to start is a small one.
     to_write.sort(key=lambda t: -exports.get(t.name, {}).get("rows", 0))
     workers = min(worker_count(workers), len(to_write))
-    if workers > 1:
-        with ThreadPoolExecutor(workers, thread_name_prefix="export") as pool:
-            written = dict(zip((t.name for t in to_write), pool.map(write, to_write)))
-    else:
-        written = {t.name: write(t) for t in to_write}
+    with kept_footers(warehouse_dir / FOOTERS):
+        for source in linked.values():
+            still_used(source)  # a linked file's footer stays kept for when its table changes
+        if workers > 1:
+            with ThreadPoolExecutor(workers, thread_name_prefix="export") as pool:
+                written = dict(zip((t.name for t in to_write), pool.map(write, to_write)))
+        else:
+            written = {t.name: write(t) for t in to_write}
     for name, exported in written.items():
         infos[name] = {k: exported[k] for k in ("rows", "bytes", "sha256")}
         layouts[name] = {k: exported[k] for k in ("settings", "groups") if k in exported}
