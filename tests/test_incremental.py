@@ -626,3 +626,35 @@ def test_files_written_in_threads_equal_files_written_one_by_one(first_run, tmp_
             (len(names) == 2 and all(n.startswith("export") for n in names)), names
     assert metas[1]["tables"] == metas[2]["tables"]
     assert metas[1]["content_hash"] == metas[2]["content_hash"]
+
+
+def test_renames_are_followed_for_the_documents_a_stage_has_not_recorded(folder):
+    """A stage follows renames only for documents whose path differs from
+    the one it recorded when it last finished, or that it never recorded
+    (a run killed before it finished), and not for the documents it has
+    just processed. On the working database of a real run."""
+    from dangjian import incremental as inc
+    from dangjian.schema import NUMBERS
+
+    _, warehouse, _ = folder
+    with duckdb.connect(str(warehouse / WORK_DB)) as con:
+        assert inc.renamed_since(con, "facts", []) == []  # the run recorded every path
+        doc, old = con.execute("SELECT doc_id, source_path FROM documents.documents "
+                               "WHERE source_path = 'extra/b.txt'").fetchall()[0]
+        rows = con.execute("SELECT count(*) FROM extracted.numbers WHERE doc_id = ?", [doc]).fetchall()[0][0]
+        assert rows > 0
+        con.execute("UPDATE documents.documents SET source_path = 'extra/b-renamed.txt' WHERE doc_id = ?", [doc])
+        assert inc.renamed_since(con, "facts", []) == [doc]
+        assert inc.renamed_since(con, "facts", [doc]) == []  # processed now: its rows are new
+        inc.follow_renames(con, NUMBERS, inc.renamed_since(con, "facts", []))
+        assert con.execute("SELECT source_path, count(*) FROM extracted.numbers WHERE doc_id = ? GROUP BY 1",
+                           [doc]).fetchall() == [("extra/b-renamed.txt", rows)]
+        inc.record_paths(con, "facts")
+        assert inc.renamed_since(con, "facts", []) == []
+        # Processed by a run killed before the stage finished: never recorded.
+        con.execute("DELETE FROM state.stage_paths WHERE stage = 'facts' AND doc_id = ?", [doc])
+        assert inc.renamed_since(con, "facts", []) == [doc]
+        # A stage that has recorded nothing checks every row.
+        con.execute("DELETE FROM state.stage_paths WHERE stage = 'facts'")
+        assert inc.renamed_since(con, "facts", []) is None
+        assert old != "extra/b-renamed.txt"

@@ -185,8 +185,10 @@ def update_per_document(con, stage: str, tables: tuple[Table, ...], rows_for: Ba
     # memory (modules, and whatever their batches left) for the rest of the run.
     inc.close_pool()
     inc.release_memory()
+    renamed = inc.renamed_since(con, stage, todo)
     for t in tables:
-        inc.follow_renames(con, t)
+        inc.follow_renames(con, t, renamed)
+    inc.record_paths(con, stage)
     inc.set_stage_inputs(con, stage, current)
     return len(todo)
 
