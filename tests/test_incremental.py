@@ -462,10 +462,12 @@ print(con.execute("SELECT version FROM release").fetchall()[0][0], con.execute("
 """
 
 
-def test_the_published_database_is_patched_in_a_spare_no_reader_holds(folder):
+def test_the_published_database_is_patched_in_a_spare_no_reader_holds(folder, monkeypatch):
     """Each release patches the spare (the database published before, brought
     up to date after the swap) instead of copying the published one, and
     never writes a file a reader has open."""
+    from dangjian import release
+
     raw, warehouse, _ = folder
     path = raw / "001_fb00645a8e6ebd2d.txt"
     published, spare = warehouse / PUBLISHED_DB, warehouse / PUBLISHED_SPARE
@@ -500,6 +502,14 @@ def test_the_published_database_is_patched_in_a_spare_no_reader_holds(folder):
     assert out.split() == [held, str(rows)]
     assert held != list_releases(warehouse)[-1]["version"]
     assert published.stat().st_ino == before["published"]  # the spare made in the run before
+    assert not spare.exists()
+    assert_holds_latest_release(published, warehouse)
+
+    change("1422个", "1423个")  # a copy again, and a spare of the file the reader has let go
+    assert_holds_latest_release(spare, warehouse)
+    # A release built afresh (here: as if much had changed) lets the spare go with the old file.
+    monkeypatch.setattr(release, "_worth_applying", lambda *a: False)
+    change("1423个", "1424个")
     assert not spare.exists()
     assert_holds_latest_release(published, warehouse)
 

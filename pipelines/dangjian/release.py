@@ -745,6 +745,8 @@ def build_published_db(warehouse_dir: Path, release_dir: Path,
     spare = warehouse_dir / PUBLISHED_SPARE
     if incremental and not _take_spare(spare, tmp, previous[0].name):
         shutil.copyfile(target, tmp)
+    elif not incremental:
+        spare.unlink(missing_ok=True)  # built afresh: no spare can hold what this release follows
     _fill(tmp, release_dir, meta, previous[1] if incremental else None, regions)
     # The file published until now holds the previous release: kept under
     # the spare's name, it becomes the next release's copy.
