@@ -463,55 +463,62 @@ print(con.execute("SELECT version FROM release").fetchall()[0][0], con.execute("
 
 
 def test_the_published_database_is_patched_in_a_spare_no_reader_holds(folder, monkeypatch):
-    """Each release patches the spare (the database published before, brought
-    up to date after the swap) instead of copying the published one, and
-    never writes a file a reader has open."""
+    """Each release sets aside the file it stops publishing, and the next one
+    patches that spare and publishes it instead of copying the published
+    database. A file anyone has open is never written: not the published
+    one, and not a spare a reader still holds."""
     from dangjian import release
 
     raw, warehouse, _ = folder
     path = raw / "001_fb00645a8e6ebd2d.txt"
     published, spare = warehouse / PUBLISHED_DB, warehouse / PUBLISHED_SPARE
 
-    def change(old: str, new: str) -> None:
+    def change(old: str, new: str) -> dict[str, int]:
+        inodes = {"published": published.stat().st_ino, "spare": spare.stat().st_ino if spare.exists() else None}
         path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
         assert materialize(raw, warehouse).success
+        assert_holds_latest_release(published, warehouse)
+        return inodes
+
+    def spare_holds_the_release_before_the_latest() -> None:
+        version = list_releases(warehouse)[-2]["version"]
+        with duckdb.connect(str(spare), read_only=True) as con:
+            assert con.execute("SELECT version FROM release").fetchall() == [(version,)]
 
     assert not spare.exists()  # the first release was built afresh
-    change("1419个", "1420个")  # copies the published database, and keeps the one it replaces
-    assert_holds_latest_release(published, warehouse)
-    assert_holds_latest_release(spare, warehouse)
-    before = {"published": published.stat().st_ino, "spare": spare.stat().st_ino}
-
-    change("1420个", "1421个")
-    assert published.stat().st_ino == before["spare"]  # the spare was patched and published, not a copy
+    before = change("1419个", "1420个")  # copies the published database, and sets aside the one it replaces
     assert spare.stat().st_ino == before["published"]
-    assert_holds_latest_release(published, warehouse)
-    assert_holds_latest_release(spare, warehouse)
+    spare_holds_the_release_before_the_latest()
 
-    # A reader holds the published database through the next run: the file
-    # is swapped out under it, never written, and no spare is made of it.
+    before = change("1420个", "1421个")
+    assert published.stat().st_ino == before["spare"]  # the spare, patched and published: no copy
+    assert spare.stat().st_ino == before["published"]
+    spare_holds_the_release_before_the_latest()
+
+    # A reader holds the published database through two runs. In the first
+    # its file is swapped out under it and set aside; in the second that
+    # spare is not patched but let go, and the published database copied.
     reader = subprocess.Popen([sys.executable, "-c", _READER, str(published)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     try:
         held = reader.stdout.readline().strip()
         rows = duckdb.connect(str(published), read_only=True).execute("SELECT count(*) FROM numbers").fetchall()[0][0]
-        change("1421个", "1422个")
+        first = change("1421个", "1422个")
+        assert published.stat().st_ino == first["spare"]
+        assert spare.stat().st_ino == first["published"]  # the reader's file, set aside, not written
+        second = change("1422个", "1423个")
+        assert published.stat().st_ino not in (second["published"], second["spare"])  # a copy
+        assert spare.stat().st_ino == second["published"]
         out, _ = reader.communicate("\n", timeout=60)
     finally:
         reader.kill()
     assert out.split() == [held, str(rows)]
-    assert held != list_releases(warehouse)[-1]["version"]
-    assert published.stat().st_ino == before["published"]  # the spare made in the run before
-    assert not spare.exists()
-    assert_holds_latest_release(published, warehouse)
+    assert held == list_releases(warehouse)[-3]["version"]
 
-    change("1422个", "1423个")  # a copy again, and a spare of the file the reader has let go
-    assert_holds_latest_release(spare, warehouse)
-    # A release built afresh (here: as if much had changed) lets the spare go with the old file.
+    # A release built afresh (here: as if much had changed) lets the spare go.
     monkeypatch.setattr(release, "_worth_applying", lambda *a: False)
     change("1423个", "1424个")
-    assert not spare.exists()
-    assert_holds_latest_release(published, warehouse)
+    assert not spare.exists() and not (warehouse / release.SPARE_CHANGES).exists()
 
 
 def test_batches_in_worker_processes_equal_a_clean_run(folder):

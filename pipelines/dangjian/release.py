@@ -100,9 +100,12 @@ LIMITATIONS = (
 _EXPORT_VERSION = "4"
 # Private to the working folder: which release file holds which fingerprint.
 EXPORT_INDEX = Path("work") / "exports.json"
-#: The published database as it was before the last release, brought up to
-#: date after it: the next release's copy (``build_published_db``).
+#: The database published before the last release, set aside: the next
+#: release's copy, once brought up to date (``build_published_db``) with the
+#: changes kept beside it.
 PUBLISHED_SPARE = Path("work") / "published_spare.duckdb"
+SPARE_CHANGES = Path("work") / "published_spare.json"
+_SPARE_FORMAT = "1"
 #: Decoded Parquet footers of the last releases' files (``parquet_splice.kept_footers``).
 FOOTERS = Path("work") / "footers"
 
@@ -444,8 +447,9 @@ def _clear_leftovers(warehouse_dir: Path) -> None:
             child.unlink(missing_ok=True)
     for child in warehouse_dir.glob(f".{PUBLISHED_DB}.*"):
         child.unlink(missing_ok=True)
-    for child in (warehouse_dir / PUBLISHED_SPARE).parent.glob(f".{PUBLISHED_SPARE.name}.*"):
-        child.unlink(missing_ok=True)
+    for name in (PUBLISHED_SPARE.name, SPARE_CHANGES.name):
+        for child in (warehouse_dir / PUBLISHED_SPARE).parent.glob(f".{name}.*"):
+            child.unlink(missing_ok=True)
 
 
 def _point_latest(root: Path, version: str) -> None:
@@ -731,29 +735,35 @@ def build_published_db(warehouse_dir: Path, release_dir: Path,
     much changed, it is built afresh.
     Either way it is swapped in whole, by rename.
 
-    The copy is the spare (:data:`PUBLISHED_SPARE`) when it holds the
-    previous release and no one has it open: the file that was published
-    before, brought up to date after the swap (:func:`_keep_spare`). Copying
-    the published database took 2.5 s of a one-file re-run at 80,000
-    documents (911 MB), and grew with the corpus; the spare costs that much
-    disk instead.
+    The copy is the spare (:data:`PUBLISHED_SPARE`) when it can be had:
+    the file published before the previous release, set aside when that one
+    was swapped in, with the changes that bring it up to it
+    (:data:`SPARE_CHANGES`). Copying the published database took 2.5 s of a
+    one-file re-run at 80,000 documents (911 MB), and grew with the corpus;
+    the spare costs that much disk instead.
+
+    The spare is patched only here, a whole run after it stopped being
+    published, and only if it opens for writing: DuckDB locks its files,
+    read-only connections too, so a file anyone still has open is never
+    written. Patching it at the swap instead could have made a reader who
+    had just resolved the published name fail to take its lock.
     """
     target = warehouse_dir / PUBLISHED_DB
     tmp = warehouse_dir / f".{PUBLISHED_DB}.{uuid.uuid4().hex}.tmp"
     meta = json.loads((release_dir / RELEASE_JSON).read_text(encoding="utf-8"))
     incremental = previous is not None and _worth_applying(warehouse_dir, meta, previous)
     spare = warehouse_dir / PUBLISHED_SPARE
-    if incremental and not _take_spare(spare, tmp, previous[0].name):
+    if incremental and not _take_spare(warehouse_dir, tmp, previous[0]):
         shutil.copyfile(target, tmp)
     elif not incremental:
-        spare.unlink(missing_ok=True)  # built afresh: no spare can hold what this release follows
+        _drop_spare(warehouse_dir)  # no later release could use it
     _fill(tmp, release_dir, meta, previous[1] if incremental else None, regions)
-    # The file published until now holds the previous release: kept under
-    # the spare's name, it becomes the next release's copy.
+    # The file published until now holds the previous release: set aside
+    # under the spare's name, with what brings it up to this release.
     kept = _link_quietly(target, spare.with_name(f".{spare.name}.{uuid.uuid4().hex}.tmp")) if incremental else None
     os.replace(tmp, target)
     if kept is not None:
-        _keep_spare(kept, spare, release_dir, meta, previous, regions)
+        _set_aside(warehouse_dir, kept, previous, release_dir.name, regions)
     return target
 
 
@@ -796,18 +806,69 @@ def _holds(path: Path, version: str) -> bool:
         return False
 
 
-def _take_spare(spare: Path, tmp: Path, version: str) -> bool:
-    """Move the spare to ``tmp`` if it holds release ``version`` and no one
-    has it open; a spare that does not is let go (its disk freed once its
-    last reader closes it)."""
+def _take_spare(warehouse_dir: Path, tmp: Path, previous_dir: Path) -> bool:
+    """Move the spare to ``tmp`` and bring it up to the release in
+    ``previous_dir``, if it was set aside for that and no one has it open.
+    A spare that cannot be used is let go (its disk freed once its last
+    reader closes it)."""
+    spare = warehouse_dir / PUBLISHED_SPARE
+    try:
+        pending = json.loads((warehouse_dir / SPARE_CHANGES).read_text(encoding="utf-8"))
+        usable = pending.get("format") == _SPARE_FORMAT and pending["then"] == previous_dir.name
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        usable = False
+    if not usable:
+        _drop_spare(warehouse_dir)
+        return False
     try:
         os.replace(spare, tmp)
-    except OSError:  # none yet, or another file system
+    except OSError:  # none, or another file system
         return False
-    if _holds(tmp, version):
-        return True
+    try:
+        if _holds(tmp, pending["holds"]):
+            changes = {name: Changes(*(frozenset(c[k]) for k in ("added", "removed", "changed")))
+                       for name, c in pending["changes"].items()}
+            regions = {name: Region(r["base"], tuple(tuple(pair) for pair in r["ranges"]))
+                       for name, r in pending["regions"].items()}
+            meta = json.loads((previous_dir / RELEASE_JSON).read_text(encoding="utf-8"))
+            _fill(tmp, previous_dir, meta, changes, regions)
+            return True
+    except (duckdb.Error, OSError, ValueError, KeyError, TypeError):
+        pass
     tmp.unlink(missing_ok=True)
     return False
+
+
+def _set_aside(warehouse_dir: Path, kept: Path, previous: tuple[Path, dict[str, Changes]], version: str,
+               regions: dict[str, Region] | None) -> None:
+    """Keep ``kept`` (a hard link to the file published until now, which
+    holds ``previous``'s release) as the spare, with the changes that bring
+    it up to release ``version``: the next release applies them."""
+    pending = {
+        "format": _SPARE_FORMAT,
+        "holds": previous[0].name,
+        "then": version,
+        "changes": {name: {"added": sorted(c.added), "removed": sorted(c.removed), "changed": sorted(c.changed)}
+                    for name, c in previous[1].items()},
+        "regions": {name: {"base": r.base, "ranges": [list(pair) for pair in r.ranges]}
+                    for name, r in (regions or {}).items()},
+    }
+    path = warehouse_dir / SPARE_CHANGES
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        tmp.write_text(json.dumps(pending, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+        os.replace(kept, warehouse_dir / PUBLISHED_SPARE)
+    except (OSError, TypeError, ValueError):
+        _drop_spare(warehouse_dir)  # no spare this time: the next release copies
+    finally:
+        tmp.unlink(missing_ok=True)
+        kept.unlink(missing_ok=True)
+
+
+def _drop_spare(warehouse_dir: Path) -> None:
+    (warehouse_dir / PUBLISHED_SPARE).unlink(missing_ok=True)
+    (warehouse_dir / SPARE_CHANGES).unlink(missing_ok=True)
 
 
 def _link_quietly(source: Path, link: Path) -> Path | None:
@@ -816,24 +877,6 @@ def _link_quietly(source: Path, link: Path) -> Path | None:
     except OSError:  # a file system without hard links, or none published
         return None
     return link
-
-
-def _keep_spare(kept: Path, spare: Path, release_dir: Path, meta: dict,
-                previous: tuple[Path, dict[str, Changes]], regions: dict[str, Region] | None) -> None:
-    """Bring the file published until now (hard-linked at ``kept``, no longer
-    under the published name) up to the new release with the same changes,
-    and keep it as the spare. Left alone, and let go, while anyone still has
-    it open: a reader's copy is never written under them, and the next
-    release copies the published database instead."""
-    try:
-        if not _holds(kept, previous[0].name):
-            return
-        _fill(kept, release_dir, meta, previous[1], regions)
-        os.replace(kept, spare)
-    except (duckdb.Error, OSError):
-        pass  # no spare this time: the next release copies
-    finally:
-        kept.unlink(missing_ok=True)
 
 
 def _worth_applying(warehouse_dir: Path, meta: dict, previous: tuple[Path, dict[str, Changes]]) -> bool:
