@@ -300,9 +300,10 @@ def _groups(path: Path) -> tuple[Struct, list[Struct], list[RowGroupSpan]]:
     spans, and nothing here changes them (``_moved`` and ``splice`` copy
     what they set). Between runs they are kept on disk (:func:`kept_footers`)."""
     raw = _footer_bytes(path)
+    name = _kept_name(raw)
     found = _DECODED.get(raw)
     if found is None:
-        found = _load_kept(raw)
+        found = _load_kept(name)
         if found is None:
             meta = _read_footer(path, raw)
             groups = _get(meta, FMD_ROW_GROUPS)[1]
@@ -310,7 +311,7 @@ def _groups(path: Path) -> tuple[Struct, list[Struct], list[RowGroupSpan]]:
         _remember(raw, found)
     else:
         _DECODED.move_to_end(raw)
-    _keep(raw, found)
+    _keep(name, found)
     return found
 
 
@@ -360,14 +361,15 @@ def still_used(path: Path) -> None:
             pass
 
 
-def _kept_name(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest() + ".marshal"
+def _kept_name(raw: bytes) -> str | None:
+    """The name a footer's entry has while footers are kept (its bytes'
+    sha256), else None: hashed once per footer read, not per use."""
+    return None if _KEPT_IN is None else hashlib.sha256(raw).hexdigest() + ".marshal"
 
 
-def _load_kept(raw: bytes) -> tuple[Struct, list[Struct], list[RowGroupSpan]] | None:
-    if _KEPT_IN is None:
+def _load_kept(name: str | None) -> tuple[Struct, list[Struct], list[RowGroupSpan]] | None:
+    if _KEPT_IN is None or name is None:
         return None
-    name = _kept_name(raw)
     try:
         meta, spans = marshal.loads((_KEPT_IN / name).read_bytes())
         found = meta, _get(meta, FMD_ROW_GROUPS)[1], [RowGroupSpan(*span) for span in spans]
@@ -378,10 +380,9 @@ def _load_kept(raw: bytes) -> tuple[Struct, list[Struct], list[RowGroupSpan]] | 
     return found
 
 
-def _keep(raw: bytes, found: tuple[Struct, list[Struct], list[RowGroupSpan]]) -> None:
-    if _KEPT_IN is None:
+def _keep(name: str | None, found: tuple[Struct, list[Struct], list[RowGroupSpan]]) -> None:
+    if _KEPT_IN is None or name is None:
         return
-    name = _kept_name(raw)
     if name in _KEPT_USED or (_KEPT_IN / name).exists():
         _KEPT_USED.add(name)
         return
@@ -528,5 +529,5 @@ def splice(parts: Sequence[tuple[Path, int]], out: Path) -> None:
                 _copy(src.fileno(), f.fileno(), span.start, span.end - span.start)
         _write_all(f.fileno(), footer_bytes + struct.pack("<I", len(footer_bytes)) + MAGIC)
     # The next release reads this footer to splice from this file.
-    _keep(footer_bytes, written)
+    _keep(_kept_name(footer_bytes), written)
     _remember(footer_bytes, written)
