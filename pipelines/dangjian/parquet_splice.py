@@ -29,12 +29,13 @@ import hashlib
 import marshal
 import os
 import struct
-import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import astuple, dataclass
 from pathlib import Path
+
+from dangjian.files import write_whole
 
 MAGIC = b"PAR1"
 ENCRYPTED_MAGIC = b"PARE"
@@ -387,12 +388,9 @@ def _keep(name: str | None, found: tuple[Struct, list[Struct], list[RowGroupSpan
         _KEPT_USED.add(name)
         return
     meta, _, spans = found
-    tmp = _KEPT_IN / f".{name}.{uuid.uuid4().hex}"
     try:
-        tmp.write_bytes(marshal.dumps((meta, [astuple(span) for span in spans])))
-        os.replace(tmp, _KEPT_IN / name)
+        write_whole(_KEPT_IN / name, marshal.dumps((meta, [astuple(span) for span in spans])))
     except OSError:
-        tmp.unlink(missing_ok=True)
         return
     _KEPT_USED.add(name)
 

@@ -54,6 +54,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dangjian import __version__
+from dangjian.files import write_whole
 from dangjian.parquet_splice import kept_footers, row_group_spans, splice, still_used
 from dangjian.release_docs import (INDEX_HTML, Changes, Region, doc_id_within, release_changes, write_index,
                                    write_release_docs)
@@ -502,10 +503,7 @@ def _load_exports(warehouse_dir: Path) -> dict:
 
 
 def _save_exports(warehouse_dir: Path, exports: dict) -> None:
-    path = warehouse_dir / EXPORT_INDEX
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    tmp.write_text(json.dumps(exports, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_whole(warehouse_dir / EXPORT_INDEX, json.dumps(exports, indent=1) + "\n")
 
 
 def _reusable(warehouse_dir: Path, found: dict | None, fingerprint: str) -> Path | None:
@@ -853,16 +851,12 @@ def _set_aside(warehouse_dir: Path, kept: Path, previous: tuple[Path, dict[str, 
         "regions": {name: {"base": r.base, "ranges": [list(pair) for pair in r.ranges]}
                     for name, r in (regions or {}).items()},
     }
-    path = warehouse_dir / SPARE_CHANGES
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        tmp.write_text(json.dumps(pending, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        write_whole(warehouse_dir / SPARE_CHANGES, json.dumps(pending, ensure_ascii=False))
         os.replace(kept, warehouse_dir / PUBLISHED_SPARE)
     except (OSError, TypeError, ValueError):
         _drop_spare(warehouse_dir)  # no spare this time: the next release copies
     finally:
-        tmp.unlink(missing_ok=True)
         kept.unlink(missing_ok=True)
 
 

@@ -38,7 +38,6 @@ import html
 import importlib.metadata
 import json
 import os
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +46,7 @@ from urllib.parse import quote
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dangjian.files import write_whole
 from dangjian.schema import BY_NAME, DOCUMENTS, SENTENCES, TABLES, Table
 
 RELEASE_JSON = "release.json"
@@ -996,13 +996,5 @@ def write_release_docs(
 def write_index(releases_root: Path) -> Path:
     """Write ``releases_root/index.html`` atomically: readers see the old page or the new one."""
     target = releases_root / INDEX_HTML
-    tmp = releases_root / f".{INDEX_HTML}.{uuid.uuid4().hex}.tmp"
-    try:
-        with tmp.open("w", encoding="utf-8") as f:
-            f.write(index_html(releases_root))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_whole(target, index_html(releases_root), durable=True)
     return target

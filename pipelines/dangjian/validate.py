@@ -62,6 +62,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dangjian import incremental as inc
+from dangjian.files import write_whole
 from dangjian.schema import BY_NAME, TABLES, Table
 from dangjian.warehouse import DocFingerprints, doc_fingerprints, load_doc_fingerprints, save_doc_fingerprints
 
@@ -1335,9 +1336,7 @@ class _Cache:
 
     def save(self, name: str, content: dict) -> None:
         path = self.folder / f"{name}.json"
-        tmp = self.folder / f".{name}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        write_whole(path, json.dumps(content, ensure_ascii=False))
         self.used.add(path.name)
 
     def batches(self) -> list[str]:

@@ -38,6 +38,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dangjian.files import replaced_whole
 from dangjian.schema import TABLES, Table
 
 _TABLES_BY_NAME = {t.name: t for t in TABLES}
@@ -642,17 +643,11 @@ def write_fingerprint_sets(path: Path, parts: dict[str, pa.Table], meta: dict[st
     whole (temporary name, then rename)."""
     schema = _KEPT_SCHEMA.with_metadata({**meta, "parts": json.dumps(list(parts))})
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with pa.ipc.new_file(tmp, schema) as writer:
-            for d in parts.values():
-                writer.write_batch(pa.RecordBatch.from_arrays(
-                    [d[name].cast(field.type).combine_chunks() for name, field in zip(_KEPT_SCHEMA.names, _KEPT_SCHEMA)],
-                    schema=_KEPT_SCHEMA))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with replaced_whole(path) as tmp, pa.ipc.new_file(tmp, schema) as writer:
+        for d in parts.values():
+            writer.write_batch(pa.RecordBatch.from_arrays(
+                [d[name].cast(field.type).combine_chunks() for name, field in zip(_KEPT_SCHEMA.names, _KEPT_SCHEMA)],
+                schema=_KEPT_SCHEMA))
 
 
 def read_fingerprint_sets(path: Path) -> tuple[dict[bytes, bytes], dict[str, pa.Table]] | None:
