@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -490,7 +491,15 @@ def test_the_published_database_is_patched_in_a_spare_no_reader_holds(folder, mo
     assert spare.stat().st_ino == before["published"]
     spare_holds_the_release_before_the_latest()
 
-    before = change("1420个", "1421个")
+    # The spare is opened once: checked, brought up to the previous release
+    # and then to this one on one connection.
+    opened, connect = [], duckdb.connect
+    with monkeypatch.context() as m:
+        m.setattr(duckdb, "connect", lambda database=":memory:", *a, **k: (
+            opened.append(database) if Path(str(database)).name.startswith(f".{PUBLISHED_DB}.") else None,
+            connect(database, *a, **k))[1])
+        before = change("1420个", "1421个")
+    assert len(opened) == 1, opened
     assert published.stat().st_ino == before["spare"]  # the spare, patched and published: no copy
     assert spare.stat().st_ino == before["published"]
     spare_holds_the_release_before_the_latest()

@@ -751,11 +751,18 @@ def build_published_db(warehouse_dir: Path, release_dir: Path,
     meta = json.loads((release_dir / RELEASE_JSON).read_text(encoding="utf-8"))
     incremental = previous is not None and _worth_applying(warehouse_dir, meta, previous)
     spare = warehouse_dir / PUBLISHED_SPARE
-    if incremental and not _take_spare(warehouse_dir, tmp, previous[0]):
-        shutil.copyfile(target, tmp)
-    elif not incremental:
-        _drop_spare(warehouse_dir)  # no later release could use it
-    _fill(tmp, release_dir, meta, previous[1] if incremental else None, regions)
+    con = _take_spare(warehouse_dir, tmp, previous[0]) if incremental else None
+    if con is None:
+        if incremental:
+            shutil.copyfile(target, tmp)
+        else:
+            _drop_spare(warehouse_dir)  # no later release could use it
+        con = _open_for_writing(tmp)
+    try:
+        _fill(con, release_dir, meta, previous[1] if incremental else None, regions)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
     # The file published until now holds the previous release: set aside
     # under the spare's name, with what brings it up to this release.
     kept = _link_quietly(target, spare.with_name(f".{spare.name}.{uuid.uuid4().hex}.tmp")) if incremental else None
@@ -765,50 +772,47 @@ def build_published_db(warehouse_dir: Path, release_dir: Path,
     return target
 
 
-def _fill(path: Path, release_dir: Path, meta: dict, changes: dict[str, Changes] | None,
+def _open_for_writing(path: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(path), config={"memory_limit": duckdb_memory()})
+
+
+def _fill(con: duckdb.DuckDBPyConnection, release_dir: Path, meta: dict, changes: dict[str, Changes] | None,
           regions: dict[str, Region] | None) -> None:
-    """Make the database at ``path`` hold the release in ``release_dir``:
+    """Make the database open on ``con`` hold the release in ``release_dir``:
     with ``changes``, by applying them to the tables it holds (the previous
-    release's), else by loading every table afresh."""
-    con = duckdb.connect(str(path), config={"memory_limit": duckdb_memory()})
-    try:
-        present = {r[0]: r[1] for r in con.execute(
-            "SELECT table_name, list(column_name ORDER BY ordinal_position) FROM information_schema.columns "
-            "WHERE table_schema = 'main' GROUP BY table_name").fetchall()}
-        for table in TABLES:
-            parquet = str(release_dir / f"{table.name}.parquet")
-            change = changes.get(table.name) if changes is not None else None
-            if change is not None and present.get(table.name) == pq.read_schema(parquet).names:
-                _apply(con, table, parquet, change, (regions or {}).get(table.name))
-            else:
-                con.execute(f'CREATE OR REPLACE TABLE "{table.name}" AS SELECT * FROM read_parquet(?)', [parquet])
-            con.execute(f'COMMENT ON TABLE "{table.name}" IS {_sql_string(table.en + " / " + table.zh)}')
-            for c in table.columns:
-                con.execute(f'COMMENT ON COLUMN "{table.name}"."{c.name}" IS {_sql_string(c.en + " / " + c.zh)}')
-        for name in set(present) - {t.name for t in TABLES} - {"release"}:
-            con.execute(f'DROP TABLE "{name}"')  # a table the schema no longer has
-        con.execute("CREATE OR REPLACE TABLE release (version VARCHAR, created_at VARCHAR, content_hash VARCHAR)")
-        con.execute("INSERT INTO release VALUES (?, ?, ?)", [meta["version"], meta["created_at"], meta["content_hash"]])
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
+    release's), else by loading every table afresh. The caller checkpoints."""
+    present = {r[0]: r[1] for r in con.execute(
+        "SELECT table_name, list(column_name ORDER BY ordinal_position) FROM information_schema.columns "
+        "WHERE table_schema = 'main' GROUP BY table_name").fetchall()}
+    for table in TABLES:
+        parquet = str(release_dir / f"{table.name}.parquet")
+        change = changes.get(table.name) if changes is not None else None
+        if change is not None and present.get(table.name) == pq.read_schema(parquet).names:
+            _apply(con, table, parquet, change, (regions or {}).get(table.name))
+        else:
+            con.execute(f'CREATE OR REPLACE TABLE "{table.name}" AS SELECT * FROM read_parquet(?)', [parquet])
+        con.execute(f'COMMENT ON TABLE "{table.name}" IS {_sql_string(table.en + " / " + table.zh)}')
+        for c in table.columns:
+            con.execute(f'COMMENT ON COLUMN "{table.name}"."{c.name}" IS {_sql_string(c.en + " / " + c.zh)}')
+    for name in set(present) - {t.name for t in TABLES} - {"release"}:
+        con.execute(f'DROP TABLE "{name}"')  # a table the schema no longer has
+    con.execute("CREATE OR REPLACE TABLE release (version VARCHAR, created_at VARCHAR, content_hash VARCHAR)")
+    con.execute("INSERT INTO release VALUES (?, ?, ?)", [meta["version"], meta["created_at"], meta["content_hash"]])
 
 
-def _holds(path: Path, version: str) -> bool:
-    """Whether the database at ``path`` holds release ``version``, opened
-    for writing: False too if another process has it open (DuckDB's lock)."""
-    try:
-        with duckdb.connect(str(path)) as con:
-            return con.execute("SELECT version FROM release").fetchall() == [(version,)]
-    except duckdb.Error:
-        return False
+def _holds(con: duckdb.DuckDBPyConnection, version: str) -> bool:
+    """Whether the database open on ``con`` holds release ``version``."""
+    return con.execute("SELECT version FROM release").fetchall() == [(version,)]
 
 
-def _take_spare(warehouse_dir: Path, tmp: Path, previous_dir: Path) -> bool:
-    """Move the spare to ``tmp`` and bring it up to the release in
-    ``previous_dir``, if it was set aside for that and no one has it open.
-    A spare that cannot be used is let go (its disk freed once its last
-    reader closes it)."""
+def _take_spare(warehouse_dir: Path, tmp: Path, previous_dir: Path) -> duckdb.DuckDBPyConnection | None:
+    """Move the spare to ``tmp``, open it for writing and bring it up to the
+    release in ``previous_dir``, if it was set aside for that and no one
+    has it open (DuckDB's lock refuses the connection then); the connection,
+    which the caller goes on with and closes, or None. A spare that cannot
+    be used is let go (its disk freed once its last reader closes it).
+    Opened once: checking it, applying its pending changes and then this
+    release's used to open it three times, and checkpoint it twice."""
     spare = warehouse_dir / PUBLISHED_SPARE
     try:
         pending = json.loads((warehouse_dir / SPARE_CHANGES).read_text(encoding="utf-8"))
@@ -817,24 +821,28 @@ def _take_spare(warehouse_dir: Path, tmp: Path, previous_dir: Path) -> bool:
         usable = False
     if not usable:
         _drop_spare(warehouse_dir)
-        return False
+        return None
     try:
         os.replace(spare, tmp)
     except OSError:  # none, or another file system
-        return False
+        return None
+    con = None
     try:
-        if _holds(tmp, pending["holds"]):
+        con = _open_for_writing(tmp)
+        if _holds(con, pending["holds"]):
             changes = {name: Changes(*(frozenset(c[k]) for k in ("added", "removed", "changed")))
                        for name, c in pending["changes"].items()}
             regions = {name: Region(r["base"], tuple(tuple(pair) for pair in r["ranges"]))
                        for name, r in pending["regions"].items()}
             meta = json.loads((previous_dir / RELEASE_JSON).read_text(encoding="utf-8"))
-            _fill(tmp, previous_dir, meta, changes, regions)
-            return True
+            _fill(con, previous_dir, meta, changes, regions)
+            return con
     except (duckdb.Error, OSError, ValueError, KeyError, TypeError):
         pass
+    if con is not None:
+        con.close()
     tmp.unlink(missing_ok=True)
-    return False
+    return None
 
 
 def _set_aside(warehouse_dir: Path, kept: Path, previous: tuple[Path, dict[str, Changes]], version: str,
