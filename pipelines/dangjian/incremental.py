@@ -91,9 +91,15 @@ def input_key(sha256: str, manifest: SourceEntry | None) -> str:
     return hashlib.sha256(f"{sha256}\x1f{entry}\x1f{code_version()}".encode()).hexdigest()[:16]
 
 
-def _ensure_state(con: duckdb.DuckDBPyConnection) -> None:
+def _ensure_per_stage(con: duckdb.DuckDBPyConnection, table: str, value: str) -> None:
+    """The working database's record ``table`` (in schema ``state``): per
+    stage and document, one ``value``."""
     con.execute('CREATE SCHEMA IF NOT EXISTS "state"')
-    con.execute(f"CREATE TABLE IF NOT EXISTS {STATE} (stage VARCHAR, doc_id VARCHAR, input_key VARCHAR)")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} (stage VARCHAR, doc_id VARCHAR, {value} VARCHAR)")
+
+
+def _ensure_state(con: duckdb.DuckDBPyConnection) -> None:
+    _ensure_per_stage(con, STATE, "input_key")
 
 
 def stage_inputs(con: duckdb.DuckDBPyConnection, stage: str) -> dict[str, str]:
@@ -268,8 +274,7 @@ STAGE_PATHS = '"state"."stage_paths"'
 
 
 def _ensure_stage_paths(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute('CREATE SCHEMA IF NOT EXISTS "state"')
-    con.execute(f"CREATE TABLE IF NOT EXISTS {STAGE_PATHS} (stage VARCHAR, doc_id VARCHAR, source_path VARCHAR)")
+    _ensure_per_stage(con, STAGE_PATHS, "source_path")
 
 
 def renamed_since(con: duckdb.DuckDBPyConnection, stage: str, processed: Iterable[str]) -> list[str] | None:
@@ -301,10 +306,15 @@ def renamed_since(con: duckdb.DuckDBPyConnection, stage: str, processed: Iterabl
 def record_paths(con: duckdb.DuckDBPyConnection, stage: str) -> None:
     """Record every document's current ``source_path`` as the one ``stage``'s
     rows carry: once the stage has processed its documents and followed the
-    renames, in the same transaction."""
+    renames, in the same transaction. Only what differs is written: the
+    records of documents gone or moved are deleted, and those missing added."""
     _ensure_stage_paths(con)
-    con.execute(f"DELETE FROM {STAGE_PATHS} WHERE stage = ?", [stage])
-    con.execute(f'INSERT INTO {STAGE_PATHS} SELECT ?, doc_id, source_path FROM "documents"."documents"', [stage])
+    con.execute(f'DELETE FROM {STAGE_PATHS} AS p WHERE p.stage = ? AND NOT EXISTS ('
+                f'SELECT 1 FROM "documents"."documents" AS d '
+                f'WHERE d.doc_id = p.doc_id AND d.source_path IS NOT DISTINCT FROM p.source_path)', [stage])
+    con.execute(f'INSERT INTO {STAGE_PATHS} SELECT ?, d.doc_id, d.source_path FROM "documents"."documents" AS d '
+                f'WHERE NOT EXISTS (SELECT 1 FROM {STAGE_PATHS} AS p WHERE p.stage = ? AND p.doc_id = d.doc_id)',
+                [stage, stage])
 
 
 def follow_renames(con: duckdb.DuckDBPyConnection, table: Table, docs: Sequence[str] | None = None) -> None:
