@@ -186,3 +186,42 @@ def test_the_profile_lists_only_the_packages_own_functions_as_ours(tmp_path):
     assert outside == []
     # and the unfiltered list does hold other code
     assert any(not Path(r["file"]).resolve().is_relative_to(bench.PACKAGE_DIR) for r in summary["top_cumulative"])
+
+
+def test_runs_report_their_steps_and_the_growth_of_a_re_run_is_told_step_by_step(corpus, tmp_path):
+    """`dangjian run` prints the seconds of every step of 0.1 s or more; the
+    benchmark reads them and tells how a one-file re-run grows, step by step,
+    from the smallest size to the largest."""
+    import shutil
+
+    folder, _ = corpus
+    small, large = tmp_path / "small", tmp_path / "large"
+    shutil.copytree(folder, small)
+    shutil.copytree(folder, large)
+    (small / "batch_000" / sorted(p.name for p in (small / "batch_000").iterdir())[0]).unlink()
+    runs = {}
+    pool = bench.load_pool()
+    for name, raw in (("small", small), ("large", large)):
+        warehouse = tmp_path / f"{name}_warehouse"
+        clean = bench.run_cli(raw, warehouse, "clean")
+        assert "error" not in clean, clean
+        assert {"ingest", "segments", "facts", "released__release"} <= set(clean["steps"]), clean["steps"]
+        assert all(s >= 0.1 for s in clean["steps"].values())
+        assert sum(clean["steps"].values()) <= clean["run_s"] + 0.5
+        new = bench.make_document(pool, 1000, seed=0)
+        (raw / new.path).parent.mkdir(exist_ok=True)
+        (raw / new.path).write_bytes(new.data)
+        runs[name] = [bench.run_cli(raw, warehouse, "incr-add")]
+        assert runs[name][0]["new_release"] and runs[name][0]["steps"]
+    sizes = {"19": runs["small"], "20": runs["large"]}
+    report = {"sizes": {n: {"incremental": {"add_one": bench._median_run(r), "add_one_runs": r}} for n, r in sizes.items()}}
+    growth = bench.incremental_growth(report, "add_one", top=100)
+    a, b = runs["small"][0], runs["large"][0]
+    assert (growth["from"], growth["to"]) == (19, 20)
+    assert growth["ratio"] == pytest.approx(b["seconds"] / a["seconds"])
+    assert {d["step"] for d in growth["steps"]} == set(a["steps"]) | set(b["steps"])
+    for d in growth["steps"]:
+        assert d["growth_s"] == pytest.approx(b["steps"].get(d["step"], 0) - a["steps"].get(d["step"], 0))
+    assert [d["growth_s"] for d in growth["steps"]] == sorted((d["growth_s"] for d in growth["steps"]), reverse=True)
+    assert "re-run, +1 file, n=19 → n=20" in bench.format_growth(growth)
+    assert bench.incremental_growth({"sizes": {"20": report["sizes"]["20"]}}) is None  # one size: nothing to compare

@@ -17,7 +17,10 @@ For every size N it
    stage's output from Parquet files;
 3. runs ``dangjian run`` end to end on a fresh warehouse, then again with
    nothing changed, after adding one file, and after changing a number in
-   one file (incremental);
+   one file (incremental), the last two ``--repeat`` times each (the median
+   is reported: one run moves by a second or more with the machine), with
+   the seconds of every Dagster step, so that the growth of a one-file
+   re-run from the smallest size to the largest is told step by step;
 4. at the largest size, runs ``dangjian run`` once more under cProfile.
 
 Everything goes into one JSON file (``--out``) and an aligned table is
@@ -902,6 +905,19 @@ def _sizeable(processes: list[float]) -> list[float]:
 
 
 _SUMMARY_RE = re.compile(r"^release (\S+) \((new|unchanged)\) in ([0-9.]+)s", re.MULTILINE)
+_STEP_ITEM_RE = re.compile(r"(\S+) ([0-9.]+)s(?:, |$)")
+
+
+def parse_step_times(stdout: str) -> dict[str, float]:
+    """The seconds per Dagster step that ``dangjian run`` prints last
+    (``cli.STEP_TIMES_LABEL``); empty if it printed none."""
+    from dangjian.cli import STEP_TIMES_LABEL
+
+    for line in reversed(stdout.splitlines()):
+        line = line.strip()
+        if line.startswith(STEP_TIMES_LABEL):
+            return {m.group(1): float(m.group(2)) for m in _STEP_ITEM_RE.finditer(line[len(STEP_TIMES_LABEL):].strip())}
+    return {}
 
 
 def run_cli(corpus: Path, warehouse_dir: Path, label: str, profile_path: Path | None = None) -> dict:
@@ -919,7 +935,8 @@ def run_cli(corpus: Path, warehouse_dir: Path, label: str, profile_path: Path | 
     if run.returncode != 0 or m is None:
         result.update(error=f"exit status {run.returncode}", stderr_tail=run.stderr_tail)
     else:
-        result.update(version=m.group(1), new_release=m.group(2) == "new", run_s=float(m.group(3)))
+        result.update(version=m.group(1), new_release=m.group(2) == "new", run_s=float(m.group(3)),
+                      steps=parse_step_times(run.stdout))
     _progress(f"{label}: {run.wall_s:.1f}s, peak RSS {run.peak_rss_mib:.0f} MiB "
               f"(process tree {run.peak_tree_rss_mib:.0f} MiB{_peak_where(run.peak_tree_at_s, run.peak_tree_processes_mib)}), exit {run.returncode}")
     return result
@@ -971,7 +988,7 @@ def profile_summary(path: Path, top: int = 15) -> dict:
 # ---------------------------------------------------------------------------
 
 
-def bench_size(n: int, workdir: Path, seed: int = 0, profile: bool = False) -> dict:
+def bench_size(n: int, workdir: Path, seed: int = 0, profile: bool = False, repeat: int = 3) -> dict:
     """Every measurement for a corpus of ``n`` documents, in ``workdir/n<N>/``."""
     base = Path(workdir) / f"n{n}"
     shutil.rmtree(base, ignore_errors=True)  # a fresh corpus and fresh warehouses every time
@@ -990,22 +1007,27 @@ def bench_size(n: int, workdir: Path, seed: int = 0, profile: bool = False) -> d
         if prof_path.exists():
             out["profile"] = profile_summary(prof_path)
 
-    # Incremental: nothing changed, one new file, then one number changed in
-    # an existing file, each followed by a run on the same warehouse as the
-    # end-to-end run.
+    # Incremental: nothing changed, then ``repeat`` times one new file, then
+    # ``repeat`` times one number changed in an existing file, each followed
+    # by a run on the same warehouse as the end-to-end run.
     unchanged = run_cli(corpus, warehouse, "incr-none")
     pool = load_pool()
-    new = make_document(pool, n, seed)
-    (corpus / new.path).parent.mkdir(exist_ok=True)
-    (corpus / new.path).write_bytes(new.data)
-    added = run_cli(corpus, warehouse, "incr-add")
-    added.update(path=new.path, bytes=len(new.data))
-    # The first plain UTF-8 file: its edit is exactly one changed digit.
-    old = next(d for d in (make_document(pool, i, seed) for i in range(n)) if d.encoding == "utf-8")
-    (corpus / old.path).write_bytes(change_one_number(old.text).encode("utf-8"))
-    changed = run_cli(corpus, warehouse, "incr-change")
-    changed.update(path=old.path)
-    out["incremental"] = {"unchanged": unchanged, "add_one": added, "change_one": changed}
+    added = []
+    for k in range(repeat):
+        new = make_document(pool, n + k, seed)
+        (corpus / new.path).parent.mkdir(exist_ok=True)
+        (corpus / new.path).write_bytes(new.data)
+        added.append(run_cli(corpus, warehouse, f"incr-add-{k + 1}"))
+        added[-1].update(path=new.path, bytes=len(new.data))
+    # Plain UTF-8 files, a different one each time: each edit is exactly one changed digit.
+    plain = (d for d in (make_document(pool, i, seed) for i in range(n)) if d.encoding == "utf-8")
+    changed = []
+    for k, old in zip(range(repeat), plain):
+        (corpus / old.path).write_bytes(change_one_number(old.text).encode("utf-8"))
+        changed.append(run_cli(corpus, warehouse, f"incr-change-{k + 1}"))
+        changed[-1].update(path=old.path)
+    out["incremental"] = {"unchanged": unchanged, "add_one": _median_run(added), "change_one": _median_run(changed),
+                          "add_one_runs": added, "change_one_runs": changed}
 
     ref = out["stages"]["reference"]
     e2e = out["e2e"]
@@ -1013,6 +1035,70 @@ def bench_size(n: int, workdir: Path, seed: int = 0, profile: bool = False) -> d
         out["ratio_vs_opencc"] = (stats.bytes / e2e["seconds"]) / (ref["bytes"] / ref["seconds"])
     out["table"] = table_rows(out)
     return out
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """The run of median seconds among ``runs`` (the lower middle of an even
+    count), with every run's seconds beside it; a failed run if any failed."""
+    failed = [r for r in runs if "error" in r]
+    if failed or not runs:
+        return failed[0] if failed else {"error": "no run"}
+    ordered = sorted(runs, key=lambda r: r["seconds"])
+    return {**ordered[(len(ordered) - 1) // 2], "runs_s": [r["seconds"] for r in runs]}
+
+
+def _median(values: list[float]) -> float:
+    """The lower median, as :func:`_median_run` takes it: always a measured value."""
+    return sorted(values)[(len(values) - 1) // 2]
+
+
+def incremental_growth(report: dict, kind: str = "add_one", top: int = 8) -> dict | None:
+    """How a one-file re-run (``kind``: add_one or change_one) grows from the
+    smallest benchmarked size to the largest: the median seconds of its runs
+    at each, their ratio, and per Dagster step the median seconds at each and
+    the difference, largest growth first (``top`` of them). None with fewer
+    than two sizes, or without step times."""
+    sizes = sorted(int(n) for n in report["sizes"])
+    if len(sizes) < 2:
+        return None
+    runs = {}
+    for n in (sizes[0], sizes[-1]):
+        inc = report["sizes"][str(n)].get("incremental", {})
+        found = inc.get(f"{kind}_runs") or ([inc[kind]] if kind in inc else [])
+        found = [r for r in found if "error" not in r and r.get("steps")]
+        if not found:
+            return None
+        runs[n] = found
+    small, large = sizes[0], sizes[-1]
+    wall = {n: _median([r["seconds"] for r in runs[n]]) for n in (small, large)}
+    names = {k for n in (small, large) for r in runs[n] for k in r["steps"]}
+    steps = []
+    for name in names:
+        a = _median([r["steps"].get(name, 0.0) for r in runs[small]])
+        b = _median([r["steps"].get(name, 0.0) for r in runs[large]])
+        steps.append({"step": name, f"n{small}_s": a, f"n{large}_s": b, "growth_s": b - a})
+    steps.sort(key=lambda d: -d["growth_s"])
+    return {"kind": kind, "from": small, "to": large, "runs": {str(n): len(runs[n]) for n in runs},
+            f"n{small}_s": wall[small], f"n{large}_s": wall[large], "ratio": wall[large] / wall[small],
+            "steps_sum_growth_s": sum(d["growth_s"] for d in steps), "steps": steps[:top]}
+
+
+def _secs(run: dict) -> str:
+    if "error" in run:
+        return "FAILED"
+    runs = run.get("runs_s") or [run["seconds"]]
+    return f"{run['seconds']:.1f}s" + (f" ({', '.join(f'{x:.1f}' for x in runs)})" if len(runs) > 1 else "")
+
+
+def format_growth(g: dict) -> str:
+    a, b = g["from"], g["to"]
+    label = {"add_one": "+1 file", "change_one": "1 file changed"}[g["kind"]]
+    lines = [f"re-run, {label}, n={a} → n={b} (median of {g['runs'][str(a)]} and {g['runs'][str(b)]} runs): "
+             f"{g[f'n{a}_s']:.1f}s → {g[f'n{b}_s']:.1f}s ({g['ratio']:.2f}x); the steps together "
+             f"{g['steps_sum_growth_s']:+.2f}s, the most:"]
+    for d in g["steps"]:
+        lines.append(f"  {d['step']:45s} {d[f'n{a}_s']:7.2f}s → {d[f'n{b}_s']:7.2f}s  {d['growth_s']:+.2f}s")
+    return "\n".join(lines)
 
 
 def _row(stage: str, docs: int, size: int, seconds: float | None, rss: float | None, tree_rss: float | None = None) -> dict:
@@ -1082,6 +1168,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workdir", default="build/bench", help="corpora and warehouses (replaced per size)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-profile", action="store_true", help="skip the cProfile run at the largest size")
+    p.add_argument("--repeat", type=int, default=3, help="runs after adding a file, and after changing one (median reported)")
     args = p.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     out_path, workdir = Path(args.out), Path(args.workdir)
@@ -1102,10 +1189,14 @@ def main(argv: list[str] | None = None) -> int:
         "sizes": {},
     }
     for n in sizes:
-        result = bench_size(n, workdir, args.seed, profile=not args.no_profile and n == max(sizes))
+        result = bench_size(n, workdir, args.seed, profile=not args.no_profile and n == max(sizes),
+                            repeat=max(1, args.repeat))
         report["sizes"][str(n)] = result
         # Written after every size, so a long run that dies later keeps what it measured.
         out_path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    report["incremental_growth"] = {kind: g for kind in ("add_one", "change_one")
+                                    if (g := incremental_growth(report, kind)) is not None}
+    out_path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
 
     par = report["parallel"]
     print(f"\ntwo CPU-bound processes finish {par['speedup']:.2f}x the work of one in the same time "
@@ -1118,7 +1209,7 @@ def main(argv: list[str] | None = None) -> int:
         inc = result["incremental"]
         print(f"  end-to-end MB/s ÷ to_simplified MB/s = {ratio:.4f} (1/{1 / ratio:.1f}; target ≥ 1/20)" if ratio
               else "  ratio vs OpenCC: not available")
-        print(f"  incremental: +1 file {inc['add_one']['seconds']:.1f}s, 1 file changed {inc['change_one']['seconds']:.1f}s "
+        print(f"  incremental (median): +1 file {_secs(inc['add_one'])}, 1 file changed {_secs(inc['change_one'])} "
               f"(full run {result['e2e']['seconds']:.1f}s)")
         e2e = result["e2e"]
         if e2e.get("peak_tree_at_s") is not None:
@@ -1128,6 +1219,9 @@ def main(argv: list[str] | None = None) -> int:
             if "error" in stage:
                 print(f"  FAILED {name}: {stage['error']}; last lines of its stderr:")
                 print("\n".join(f"    {line}" for line in stage.get("stderr_tail", [])[-20:]))
+        print()
+    for g in report["incremental_growth"].values():
+        print(format_growth(g))
         print()
     for n in sizes:
         prof = report["sizes"][str(n)].get("profile")

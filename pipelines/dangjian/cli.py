@@ -162,7 +162,30 @@ def cmd_run(args: argparse.Namespace) -> int:
         if "dagster/row_count" in m:
             print(f"  {key:28s} {m['dagster/row_count']:>8} rows")
     print(f"  published database: {warehouse_dir / 'dangjian.duckdb'}")
+    steps = {k: v for k, v in step_seconds(instance, result.run_id).items() if v >= 0.1}
+    if steps:  # the steps of 0.1 s or more, in the order they ran
+        print(f"  {STEP_TIMES_LABEL} " + ", ".join(f"{k} {v:.2f}s" for k, v in steps.items()))
     return 0
+
+
+STEP_TIMES_LABEL = "time by step:"
+
+
+def step_seconds(instance, run_id: str) -> dict[str, float]:
+    """Seconds each step of the run took (start to success or failure), in
+    the order the steps started: where a run's time went, from the event
+    log Dagster keeps of it (the UI shows the same, as a Gantt chart)."""
+    started: dict[str, float] = {}
+    took: dict[str, float] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or entry.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            started[entry.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and entry.step_key in started:
+            took[entry.step_key] = entry.timestamp - started[entry.step_key]
+    return {k: took[k] for k in started if k in took}
 
 
 def build_parser() -> argparse.ArgumentParser:
