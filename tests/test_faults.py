@@ -181,3 +181,42 @@ def test_readers_see_one_whole_release_during_runs(corpora, tmp_path):
     assert summary["bad"] == 0, out
     assert summary["ok"] > 20
     assert len(summary["versions"]) == 2  # it saw both the old and the new release
+
+
+def test_runs_report_their_steps_and_the_bench_tells_a_re_runs_growth_step_by_step(corpora, tmp_path):
+    """`dangjian run` prints the seconds of every step of 0.1 s or more; the
+    benchmark (`dangjian.bench`) reads them and tells how a one-file re-run
+    grows, step by step, from the smallest size to the largest: here, one
+    file added to four seeds, then one more to five."""
+    from dangjian import bench
+
+    before, after, _, good = corpora
+    warehouse = warehouse_after_a_good_run(good, tmp_path)
+    raw = tmp_path / "raw"
+    shutil.copytree(before, raw)
+    runs = []
+    for k in range(2):
+        if k == 0:
+            shutil.copy(after / "003_6fc1dc587f997423.txt", raw)
+        else:
+            new = bench.make_document(bench.load_pool(), 7, seed=0)
+            (raw / new.path).parent.mkdir(exist_ok=True)
+            (raw / new.path).write_bytes(new.data)
+        run = bench.run_cli(raw, warehouse, f"incr-add-{k}")
+        assert "error" not in run and run["new_release"], run
+        assert {"ingest", "released__release"} <= set(run["steps"]), run["steps"]
+        assert all(s >= 0.1 for s in run["steps"].values())
+        assert sum(run["steps"].values()) <= run["run_s"] + 0.5
+        runs.append([run])
+    report = {"sizes": {str(4 + k): {"incremental": {"add_one": bench._median_run(r), "add_one_runs": r}}
+                        for k, r in enumerate(runs)}}
+    growth = bench.incremental_growth(report, "add_one", top=100)
+    a, b = runs[0][0], runs[1][0]
+    assert (growth["from"], growth["to"]) == (4, 5)
+    assert growth["ratio"] == pytest.approx(b["seconds"] / a["seconds"])
+    assert {d["step"] for d in growth["steps"]} == set(a["steps"]) | set(b["steps"])
+    for d in growth["steps"]:
+        assert d["growth_s"] == pytest.approx(b["steps"].get(d["step"], 0) - a["steps"].get(d["step"], 0))
+    assert [d["growth_s"] for d in growth["steps"]] == sorted((d["growth_s"] for d in growth["steps"]), reverse=True)
+    assert "re-run, +1 file, n=4 → n=5" in bench.format_growth(growth)
+    assert bench.incremental_growth({"sizes": {"5": report["sizes"]["5"]}}) is None  # one size: nothing to compare
