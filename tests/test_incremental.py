@@ -501,6 +501,13 @@ def test_the_published_database_is_patched_in_a_spare_no_reader_holds(folder, mo
         before = change("1420个", "1421个")
     assert len(opened) == 1, opened
     assert published.stat().st_ino == before["spare"]  # the spare, patched and published: no copy
+    with duckdb.connect(str(published), read_only=True) as con:  # every table and column still described, in both languages
+        described = con.execute("SELECT table_name, column_name, comment FROM duckdb_columns() "
+                                "WHERE NOT internal AND schema_name = 'main' AND table_name <> 'release'").fetchall()
+        described += con.execute("SELECT table_name, NULL, comment FROM duckdb_tables() "
+                                 "WHERE NOT internal AND schema_name = 'main' AND table_name <> 'release'").fetchall()
+    assert {t for t, _, _ in described} == {t.name for t in TABLES}
+    assert all(comment and " / " in comment for _, _, comment in described), described
     assert spare.stat().st_ino == before["published"]
     spare_holds_the_release_before_the_latest()
 

@@ -54,7 +54,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dangjian import __version__
-from dangjian.files import write_whole
+from dangjian.files import temporary_beside, write_whole
 from dangjian.parquet_splice import kept_footers, row_group_spans, splice, still_used
 from dangjian.release_docs import (INDEX_HTML, Changes, Region, doc_id_within, release_changes, write_index,
                                    write_release_docs)
@@ -747,7 +747,7 @@ def build_published_db(warehouse_dir: Path, release_dir: Path,
     had just resolved the published name fail to take its lock.
     """
     target = warehouse_dir / PUBLISHED_DB
-    tmp = warehouse_dir / f".{PUBLISHED_DB}.{uuid.uuid4().hex}.tmp"
+    tmp = temporary_beside(target)
     meta = json.loads((release_dir / RELEASE_JSON).read_text(encoding="utf-8"))
     incremental = previous is not None and _worth_applying(warehouse_dir, meta, previous)
     spare = warehouse_dir / PUBLISHED_SPARE
@@ -760,12 +760,13 @@ def build_published_db(warehouse_dir: Path, release_dir: Path,
         con = _open_for_writing(tmp)
     try:
         _fill(con, release_dir, meta, previous[1] if incremental else None, regions)
+        _describe(con)
         con.execute("CHECKPOINT")
     finally:
         con.close()
     # The file published until now holds the previous release: set aside
     # under the spare's name, with what brings it up to this release.
-    kept = _link_quietly(target, spare.with_name(f".{spare.name}.{uuid.uuid4().hex}.tmp")) if incremental else None
+    kept = _link_quietly(target, temporary_beside(spare)) if incremental else None
     os.replace(tmp, target)
     if kept is not None:
         _set_aside(warehouse_dir, kept, previous, release_dir.name, regions)
@@ -780,7 +781,9 @@ def _fill(con: duckdb.DuckDBPyConnection, release_dir: Path, meta: dict, changes
           regions: dict[str, Region] | None) -> None:
     """Make the database open on ``con`` hold the release in ``release_dir``:
     with ``changes``, by applying them to the tables it holds (the previous
-    release's), else by loading every table afresh. The caller checkpoints."""
+    release's), else by loading every table afresh. The caller describes
+    the tables (:func:`_describe`: a table created anew has lost its
+    comments) and checkpoints."""
     present = {r[0]: r[1] for r in con.execute(
         "SELECT table_name, list(column_name ORDER BY ordinal_position) FROM information_schema.columns "
         "WHERE table_schema = 'main' GROUP BY table_name").fetchall()}
@@ -791,13 +794,20 @@ def _fill(con: duckdb.DuckDBPyConnection, release_dir: Path, meta: dict, changes
             _apply(con, table, parquet, change, (regions or {}).get(table.name))
         else:
             con.execute(f'CREATE OR REPLACE TABLE "{table.name}" AS SELECT * FROM read_parquet(?)', [parquet])
-        con.execute(f'COMMENT ON TABLE "{table.name}" IS {_sql_string(table.en + " / " + table.zh)}')
-        for c in table.columns:
-            con.execute(f'COMMENT ON COLUMN "{table.name}"."{c.name}" IS {_sql_string(c.en + " / " + c.zh)}')
     for name in set(present) - {t.name for t in TABLES} - {"release"}:
         con.execute(f'DROP TABLE "{name}"')  # a table the schema no longer has
     con.execute("CREATE OR REPLACE TABLE release (version VARCHAR, created_at VARCHAR, content_hash VARCHAR)")
     con.execute("INSERT INTO release VALUES (?, ?, ?)", [meta["version"], meta["created_at"], meta["content_hash"]])
+
+
+def _describe(con: duckdb.DuckDBPyConnection) -> None:
+    """Every table's and column's description, in English and Chinese, as
+    DuckDB comments (``duckdb_tables()``, ``duckdb_columns()``): once, after
+    the last :func:`_fill`, not after each."""
+    for table in TABLES:
+        con.execute(f'COMMENT ON TABLE "{table.name}" IS {_sql_string(table.en + " / " + table.zh)}')
+        for c in table.columns:
+            con.execute(f'COMMENT ON COLUMN "{table.name}"."{c.name}" IS {_sql_string(c.en + " / " + c.zh)}')
 
 
 def _holds(con: duckdb.DuckDBPyConnection, version: str) -> bool:
