@@ -514,10 +514,10 @@ def splice(parts: Sequence[tuple[Path, int]], out: Path) -> None:
         position += span.end - span.start
 
     footer = [list(field) for field in sources[first_path][0]]
-    _set(footer, FMD_ROW_GROUPS, (STRUCT, [group for _, _, group in chosen]))
+    groups = [group for _, _, group in chosen]
+    _set(footer, FMD_ROW_GROUPS, (STRUCT, groups))
     _set(footer, FMD_NUM_ROWS, sum(span.rows for _, span, _ in chosen))
     footer_bytes = encode_struct(footer)
-    groups = [group for _, _, group in chosen]
     written = footer, groups, [_span(out, i, group) for i, group in enumerate(groups)]
 
     with open(out, "wb", buffering=0) as f:
