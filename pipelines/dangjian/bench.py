@@ -1043,13 +1043,12 @@ def _median_run(runs: list[dict]) -> dict:
     failed = [r for r in runs if "error" in r]
     if failed or not runs:
         return failed[0] if failed else {"error": "no run"}
-    ordered = sorted(runs, key=lambda r: r["seconds"])
-    return {**ordered[(len(ordered) - 1) // 2], "runs_s": [r["seconds"] for r in runs]}
+    return {**_median(runs, key=lambda r: r["seconds"]), "runs_s": [r["seconds"] for r in runs]}
 
 
-def _median(values: list[float]) -> float:
-    """The lower median, as :func:`_median_run` takes it: always a measured value."""
-    return sorted(values)[(len(values) - 1) // 2]
+def _median(items: list, key=None):
+    """The lower median of ``items`` (by ``key``): always one of them, a measured value."""
+    return sorted(items, key=key)[(len(items) - 1) // 2]
 
 
 def incremental_growth(report: dict, kind: str = "add_one", top: int = 8) -> dict | None:
