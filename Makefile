@@ -22,9 +22,10 @@ $(DAGSTER_HOME):
 run: $(BIN)/.installed | $(DAGSTER_HOME)
 	$(BIN)/dangjian run
 
-## test: the whole test suite
+## test: the whole test suite, one test module per process, TEST_WORKERS at a time (pytest-xdist)
+TEST_WORKERS ?= 2
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## fuzz: the property-based tests with many more examples (HYPOTHESIS_PROFILE=fuzz)
 fuzz: $(BIN)/.installed
