@@ -58,7 +58,7 @@ from dangjian.files import temporary_beside, write_whole
 from dangjian.parquet_splice import kept_footers, row_group_spans, splice, still_used
 from dangjian.release_docs import (INDEX_HTML, Changes, Region, doc_id_within, release_changes, write_index,
                                    write_release_docs)
-from dangjian.schema import DOCUMENTS, PARAGRAPHS, SENTENCES, SOURCE_FILES, TABLES, Table
+from dangjian.schema import DOCUMENTS, SOURCE_FILES, TABLES, Table
 from dangjian.warehouse import (PUBLISHED_DB, duckdb_memory, regroup, row_fingerprints,
                                 table_fingerprint)
 

@@ -33,7 +33,6 @@ writes none, so the descriptors can be tested without a pipeline run.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import html
 import importlib.metadata
 import json
