@@ -174,22 +174,21 @@ def _zip_bytes() -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize(
-    "data, kind",
-    [
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "PNG"),
-        (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(200), "JPEG"),
-        (b"GIF89a\x01\x00\x01\x00" + bytes(30), "GIF"),
-        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", "PDF"),
-        (_zip_bytes(), "ZIP"),
-        (gzip.compress("党建引领高质量发展".encode(), mtime=0), "gzip"),
-        (b"\x7fELF\x02\x01\x01" + bytes(100), "ELF"),
-    ],
-    # Named by kind: an id made of the bytes differed between processes (gzip
-    # stamps the time), and pytest-xdist refuses to run unless every worker
-    # collects the same tests.
-    ids=["PNG", "JPEG", "GIF", "PDF", "ZIP", "gzip", "ELF"],
-)
+_BINARIES = [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "PNG"),
+    (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(200), "JPEG"),
+    (b"GIF89a\x01\x00\x01\x00" + bytes(30), "GIF"),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", "PDF"),
+    (_zip_bytes(), "ZIP"),
+    (gzip.compress("党建引领高质量发展".encode(), mtime=0), "gzip"),
+    (b"\x7fELF\x02\x01\x01" + bytes(100), "ELF"),
+]
+
+
+# Each case is named by its kind: an id made of the bytes differed between
+# processes (gzip and zip stamp the time), and pytest-xdist refuses to run
+# unless every worker collects the same tests.
+@pytest.mark.parametrize("data, kind", [pytest.param(data, kind, id=kind) for data, kind in _BINARIES])
 def test_binaries_are_refused_by_magic_bytes(data, kind):
     with pytest.raises(DecodeError) as err:
         decode_bytes(data)
